@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".smart0dte",
                        description="State directory: SQLite files, Parquet bars, reports, logs")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite files under HOME")
+    database_schema_prefix: str = Field("", pattern=r"^[a-z0-9_]*$",
+                                        description="PostgreSQL only: prefix of every schema (test isolation)")
     redis_url: str | None = Field(None, description="Redis URL for the quote cache and events; unset = in-process")
     bar_retention_days: int = Field(400, ge=1, description="Parquet bar partitions older than this are pruned")
 

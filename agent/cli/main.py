@@ -17,7 +17,9 @@ app = typer.Typer(
 
 # Each module has ``register(app)``; modules import heavy libraries inside commands only.
 _MODULES = (
-    "agent.cli.market",     # quote, chain, dashboard, db, data
+    "agent.cli.admin",      # db upgrade, settings
+    "agent.cli.market",     # quote, chain, dashboard
+    "agent.cli.data",       # data import
     "agent.cli.trading",    # order, positions, orders, risk, kill, mode, audit
     "agent.cli.research",   # backtest, signals, sweep
     "agent.cli.tax",        # tax import|report|export

@@ -1,0 +1,81 @@
+"""Schema migrations with Alembic: two script trees, one for the common database and one for a
+ledger (applied to paper and live alike, the ``ledger`` placeholder schema translated per target).
+
+``smart0dte db upgrade`` calls :func:`upgrade_all`; :meth:`Database.ensure` calls
+:func:`upgrade_target` lazily. A target already at head costs one small query.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from engine.store.base import CommonBase, LedgerBase
+
+if TYPE_CHECKING:
+    from engine.store.db import Database
+
+HERE = Path(__file__).parent / "migrations"
+
+
+def _kind(ledger: str | None) -> str:
+    return "common" if ledger is None else "ledger"
+
+
+def version_table(ledger: str | None) -> str:
+    return f"alembic_version_{_kind(ledger)}"
+
+
+def alembic_config(db: Database, ledger: str | None) -> Config:
+    kind = _kind(ledger)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / kind))
+    cfg.attributes["db"] = db
+    cfg.attributes["ledger"] = ledger
+    cfg.attributes["metadata"] = CommonBase.metadata if kind == "common" else LedgerBase.metadata
+    return cfg
+
+
+def _heads(cfg: Config) -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def current_revision(db: Database, ledger: str | None) -> str | None:
+    with db.engine_for(ledger).connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={
+            "version_table": version_table(ledger), "version_table_schema": db.schema_of(ledger)})
+        return ctx.get_current_revision()
+
+
+def upgrade_target(db: Database, ledger: str | None) -> None:
+    from engine.store.db import load_models
+
+    load_models()
+    db.create_schema(ledger)
+    cfg = alembic_config(db, ledger)
+    heads = _heads(cfg)
+    if not heads:  # no migration written yet for this tree: create what the models say
+        meta = cfg.attributes["metadata"]
+        meta.create_all(db.engine_for(ledger), checkfirst=True)
+        return
+    if current_revision(db, ledger) in heads:
+        return
+    with db.engine_for(ledger).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+def upgrade_all(db: Database) -> dict[str, str | None]:
+    """Migrate every target; returns each target's revision afterwards."""
+    from engine.store.db import TARGETS
+
+    out: dict[str, str | None] = {}
+    for target in TARGETS:
+        db.ensure(target)
+        out[target or "common"] = current_revision(db, target)
+    return out
