@@ -70,6 +70,8 @@ def validation_error(err: ValidationError) -> ToolInputError:
     first = err.errors()[0]
     loc = ".".join(str(x) for x in first.get("loc", ())) or None
     msg = first.get("msg", "invalid value")
+    if msg.startswith(("Value error, ", "Assertion failed, ")):  # pydantic's prefix says nothing to a person
+        msg = msg.split(", ", 1)[1]
     return ToolInputError(f"{loc}: {msg}" if loc else msg, field=loc)
 
 
