@@ -1,6 +1,34 @@
-"""Implied volatility (first version: bracketed Newton on the normalised Black price).
+"""Implied volatility of European (BSM) prices, to machine precision, vectorized.
 
-Replaced by the rational-guess + Householder kernel in :mod:`engine.options.lbr` once measured.
+The method is our own implementation of the ideas of P. Jäckel, "Let's Be Rational" (2015):
+
+1. **Normalise.** With forward ``F = S·e^{(r−q)T}``, discount ``D = e^{−rT}``, ``x = ln(F/K)`` and
+   total vol ``s = σ√T`` the undiscounted price divided by ``√(FK)`` is the normalised Black
+   price ``b(x, s, θ) = θ[e^{x/2}Φ(θ(x/s + s/2)) − e^{−x/2}Φ(θ(x/s − s/2))]``. Put–call parity
+   (subtract the normalised intrinsic value) and the symmetry ``b(x, s, −1) = b(−x, s, +1)``
+   reduce every input to an out-of-the-money call, ``x ≤ 0``, ``0 < β < e^{x/2}``.
+2. **Initial guess from asymptotic maps.** Below the inflection point ``s_c = √(2|x|)`` the
+   price behaves like Jäckel's lower map ``f_l(s) = 2π|x|/(3√3)·Φ(−|x|/(√3 s))³`` (exact as
+   s → 0); above it ``e^{x/2} − b ≈ (e^{x/2} + e^{−x/2})·Φ(−s/2)`` (exact for x = 0 and s → ∞).
+   Both maps invert in closed form, up to one inverse normal.
+3. **Householder iterations of order 3** (cubic convergence, so two to three steps reach machine
+   precision) on an objective that is nearly linear in ``s`` where it is used: ``1/ln b`` in the
+   lower branch, where prices are exponentially small, and ``−ln(e^{x/2} − b)`` in the upper
+   branch, where the price approaches its upper bound. ``e^{x/2} − b`` is evaluated directly as
+   ``e^{x/2}Φ(−d₁) + e^{−x/2}Φ(d₂)`` (no cancellation), Φ through ``erfc`` (full relative precision
+   in the tails). A bracket kept from the signs of ``b − β`` catches any step that overshoots and
+   falls back to bisection, so the kernel cannot diverge.
+
+**Accuracy.** Round trips ``implied_vol(bsm_price(σ)) = σ`` agree to ~1e-13 relative wherever
+vega is not vanishing, from one-minute to multi-year expiries and σ from 0.01 to 5 (see
+``tests/unit/options/test_iv.py``); the QuantLib cross-check agrees to its own 1e-10 tolerance.
+
+**Why numba, not numpy** (measured on the 2-core benchmark machine, 100 000 0DTE-heavy options,
+``benchmarks/options_bench.py``): the same algorithm written as masked numpy array code needs one
+pass over memory per elementary operation and per iteration, with branch masks for the two
+regions — about 25–40 ms; the numba kernel keeps each option in registers, stops each element
+as soon as it has converged, and runs on both cores with ``prange`` — a few ms. Compiled
+functions are cached on disk (``cache=True``), so only the very first import pays compilation.
 """
 
 from __future__ import annotations
@@ -8,100 +36,171 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from engine.options.bsm import broadcast_inputs
 
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
+_SQRT3 = 1.7320508075688772
+_LOWER_MAP_SCALE = 3.0 * _SQRT3 / (2.0 * math.pi)  # inverse of 2π/(3√3)
+_MAX_ITER = 16
+#: Arrays shorter than this are solved on one thread (thread start-up would cost more than it saves).
+PARALLEL_THRESHOLD = 4096
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always", error_model="numpy")
 def _phi(z):
     return 0.5 * math.erfc(-z * _SQRT1_2)
 
 
-@njit(cache=True)
-def _norm_black_otm(x, s):
-    """Normalised OTM call (x ≤ 0): e^{x/2}Φ(x/s+s/2) − e^{−x/2}Φ(x/s−s/2)."""
-    h = x / s
-    return math.exp(0.5 * x) * _phi(h + 0.5 * s) - math.exp(-0.5 * x) * _phi(h - 0.5 * s)
+@njit(cache=True, error_model="numpy")
+def _inv_phi_guess(p):
+    """Φ⁻¹(p) for 0 < p ≤ 0.5 to ~4.5e-4 (Abramowitz & Stegun 26.2.23): a starting point only."""
+    t = math.sqrt(-2.0 * math.log(p))
+    return -(t - (2.515517 + t * (0.802853 + t * 0.010328))
+             / (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))))
 
 
-@njit(cache=True)
-def _norm_vega(x, s):
-    h = x / s
-    return _INV_SQRT_2PI * math.exp(-0.5 * (h * h + 0.25 * s * s))
+@njit(cache=True, error_model="numpy")
+def _initial_guess(beta, x, s_c, lower):
+    """Closed-form inversion of the lower or upper asymptotic map (see module docstring)."""
+    if lower:
+        u = (_LOWER_MAP_SCALE * beta / -x) ** (1.0 / 3.0)
+        if 0.0 < u < 0.5:
+            return x / (_SQRT3 * _inv_phi_guess(u))
+        return s_c
+    bmax = math.exp(0.5 * x)
+    p = (bmax - beta) / (bmax + 1.0 / bmax)
+    if 0.0 < p < 0.5:
+        return -2.0 * _inv_phi_guess(p)
+    return s_c if s_c > 0.0 else 1.0
 
 
-@njit(cache=True)
-def _solve_otm(beta, x):
-    """σ√T with normalised OTM call price ``beta`` at log-moneyness ``x ≤ 0``."""
-    lo, hi = 0.0, math.inf
-    s = math.sqrt(2.0 * abs(x)) if x != 0.0 else 2.5066282746310002 * beta
-    if s <= 0.0:
-        s = 0.1
-    for _ in range(200):
-        b = _norm_black_otm(x, s)
-        if b > beta:
+@njit(cache=True, error_model="numpy")
+def otm_call_total_vol(beta, x):
+    """Total vol ``s = σ√T`` of a normalised OTM call price ``beta`` at log-moneyness ``x ≤ 0``.
+
+    Requires ``0 < beta < e^{x/2}``. Returns NaN if the bracket collapses without a root (only for
+    prices below ~1e-300, where Φ underflows).
+    """
+    bmax = math.exp(0.5 * x)
+    inv_bmax = 1.0 / bmax
+    s_c = math.sqrt(-2.0 * x)
+    b_c = bmax * _phi(0.5 * s_c + x / s_c) - inv_bmax * _phi(x / s_c - 0.5 * s_c) if s_c > 0.0 else 0.0
+    lower = beta < b_c
+    # Targets of the two objectives: 1/ln β (lower) and ln(e^{x/2} − β) (upper).
+    target = 1.0 / math.log(beta) if lower else math.log(bmax - beta)
+    # b is convex below s_c and concave above it, so the tangent at s_c (slope e^{x/2}/√(2π))
+    # crosses β on the far side of the root: a bound for the bracket and for the asymptotic guess.
+    s_tan = s_c + (beta - b_c) * (2.5066282746310002 * math.exp(-0.5 * x))
+    s = _initial_guess(beta, x, s_c, lower)
+    if lower:
+        lo, hi = 0.0, s_c
+        if 0.0 < s_tan < s_c:
+            hi = s_tan
+        if not s < hi:
+            s = hi
+    else:
+        lo, hi = max(s_c, s_tan), math.inf
+        if not s > lo:
+            s = lo if lo > 0.0 else 1.0
+    last_size = math.inf
+    for _ in range(_MAX_ITER):
+        h = x / s
+        t = 0.5 * s
+        vega = _INV_SQRT_2PI * math.exp(-0.5 * (h * h + t * t))
+        r2 = h * h / s - 0.5 * t  # b''/b'
+        r3 = r2 * r2 - 3.0 * h * h / (s * s) - 0.25  # b'''/b'
+        # Objective derivatives through the chain rule, written with w = b'/b (resp. b'/(e^{x/2}−b))
+        # so that nothing under- or overflows when the price is 1e-250 and its vega 1e-248.
+        if lower:
+            b = bmax * _phi(h + t) - inv_bmax * _phi(h - t)
+            above = b > beta
+            w = vega / b
+            L = math.log(b)
+            f = 1.0 / L - target
+            fp = -w / (L * L)
+            halley = -(L + 2.0) / L * w + r2
+            hh3 = (2.0 + 6.0 / L + 6.0 / (L * L)) * w * w - 3.0 * (L + 2.0) / L * w * r2 + r3
+        else:
+            c = bmax * _phi(-(h + t)) + inv_bmax * _phi(h - t)  # e^{x/2} − b, no cancellation
+            above = c < bmax - beta
+            w = vega / c
+            f = target - math.log(c)
+            fp = w
+            halley = w + r2
+            hh3 = 2.0 * w * w + 3.0 * w * r2 + r3
+        if above:
             hi = s
         else:
             lo = s
-        v = _norm_vega(x, s)
-        # Newton on ln b (well conditioned for tiny prices) with a bracket fallback.
-        if b > 0.0 and v > 0.0:
-            step = (math.log(b) - math.log(beta)) * b / v
-            s_new = s - step
-        else:
-            s_new = -1.0
-        if not (lo < s_new < hi):
+        if f == 0.0:
+            return s
+        newton = -f / fp
+        denom = 1.0 + newton * (halley + hh3 * newton / 6.0)
+        step = newton * (1.0 + 0.5 * halley * newton) / denom if denom > 0.0 else newton
+        size = abs(step)
+        if size <= 1e-15 * s:
+            return s + step
+        # Near the root the step is noise of the price evaluation (for a 1e-250 price one ulp of
+        # b moves s by ~1e-13·s): a cubically converging step that stops shrinking means we are there.
+        if size < 1e-11 * s and (size >= 0.25 * last_size or not (lo <= s + step <= hi)):
+            return s + step if lo <= s + step <= hi else s
+        last_size = size
+        s_new = s + step
+        if not (lo < s_new < hi):  # NaN fails this too
             s_new = 0.5 * (lo + hi) if hi < math.inf else 2.0 * s
-        if abs(s_new - s) <= 1e-15 * s:
-            return s_new
         s = s_new
     return s
 
 
-@njit(cache=True)
-def _iv_one(price, is_call, S, K, T, r, q):
-    if not (S > 0.0 and K > 0.0 and T > 0.0 and price >= 0.0) or not math.isfinite(S + K + T + price + r + q):
+@njit(cache=True, error_model="numpy")
+def implied_vol_one(price, is_call, S, K, T, r, q):
+    """Scalar kernel of :func:`implied_vol` (callable from other numba code)."""
+    if not (S > 0.0 and K > 0.0 and T > 0.0 and price > 0.0):  # also rejects NaN
         return math.nan
-    df = math.exp(-r * T)
-    F = S * math.exp((r - q) * T)
-    x = math.log(F / K)
-    beta = price / df / math.sqrt(F * K)
+    if not (math.isfinite(S) and math.isfinite(K) and math.isfinite(T) and math.isfinite(price)
+            and math.isfinite(r) and math.isfinite(q)):
+        return math.nan
+    sqrt_t = math.sqrt(T)
+    fwd = S * math.exp((r - q) * T)
+    x = math.log(fwd / K)
+    beta = price * math.exp(r * T) / math.sqrt(fwd * K)
     theta = 1.0 if is_call else -1.0
-    intrinsic = max(theta * (math.exp(0.5 * x) - math.exp(-0.5 * x)), 0.0)
-    upper = math.exp(0.5 * theta * x)
-    if beta <= intrinsic or beta >= upper:
+    if theta * x > 0.0:  # in the money: the OTM option of the other right, by parity
+        beta -= math.exp(0.5 * theta * x) - math.exp(-0.5 * theta * x)
+    x = -abs(x)  # an OTM put at x is an OTM call at −x
+    if not (0.0 < beta < math.exp(0.5 * x)):
         return math.nan
-    # Out of the money by put–call parity: subtract intrinsic, flip the right.
-    if theta * x > 0.0:
-        beta -= intrinsic
-        theta = -theta
-    if beta <= 0.0:
-        return math.nan
-    # A normalised put at x equals a call at -x, so the OTM option is a call at -|x|.
-    s = _solve_otm(beta, -abs(x))
-    return s / math.sqrt(T)
+    return otm_call_total_vol(beta, x) / sqrt_t
 
 
-@njit(cache=True)
-def _iv_loop(price, is_call, S, K, T, r, q, out):
+@njit(cache=True, error_model="numpy")
+def _iv_serial(price, is_call, S, K, T, r, q, out):
     for i in range(price.size):
-        out[i] = _iv_one(price[i], is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i])
+        out[i] = implied_vol_one(price[i], is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _iv_parallel(price, is_call, S, K, T, r, q, out):
+    for i in prange(price.size):
+        out[i] = implied_vol_one(price[i], is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i])
 
 
 def implied_vol(price, is_call, S, K, T, r, q) -> np.ndarray:
-    """Black–Scholes–Merton implied volatility of European option prices.
+    """Black–Scholes–Merton implied volatility of European option prices (all arguments broadcast).
 
-    NaN where the price lies outside the no-arbitrage bounds (at or below the discounted intrinsic
-    value, at or above ``S·e^{−qT}`` for a call / ``K·e^{−rT}`` for a put) or ``S``, ``K``, ``T`` are
-    not positive. Shape mismatch: :class:`ValueError`.
+    ``price`` is the option premium per share; ``T`` years (ACT/365); ``r``, ``q`` continuous.
+    Returns NaN where the price lies outside the no-arbitrage bounds — at or below the
+    discounted intrinsic value ``max(θ(S·e^{−qT} − K·e^{−rT}), 0)``, at or above ``S·e^{−qT}``
+    (call) / ``K·e^{−rT}`` (put) — and where ``S``, ``K`` or ``T`` is not positive and finite.
+    Otherwise accurate to ~1e-13 relative wherever vega is not vanishing. Shape mismatch raises
+    :class:`ValueError`.
     """
     arrays = broadcast_inputs(price, is_call, S, K, T, r, q)
     shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
+    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     out = np.empty(flat[0].size)
-    _iv_loop(*flat, out)
+    (_iv_parallel if out.size >= PARALLEL_THRESHOLD else _iv_serial)(*flat, out)
     return out.reshape(shape)
