@@ -48,11 +48,17 @@ class LegBook:
     ask: Decimal
     bid_size: int = 0
     ask_size: int = 0
+    multiplier: int = 100   # 1 for a stock leg: its price counts ratio/100 in the net price
 
     @classmethod
-    def from_quote(cls, side: Side, ratio: int, quote: Quote) -> LegBook:
+    def from_quote(cls, side: Side, ratio: int, quote: Quote, multiplier: int = 100) -> LegBook:
         return cls(side, ratio, D(round(quote.bid, 4)), D(round(quote.ask, 4)),
-                   int(quote.bid_size or 0), int(quote.ask_size or 0))
+                   int(quote.bid_size or 0), int(quote.ask_size or 0), multiplier)
+
+    @property
+    def weight(self) -> Decimal:
+        """Shares of this leg per combo unit, over 100 (options: the ratio)."""
+        return Decimal(self.ratio) if self.multiplier == 100 else Decimal(self.ratio * self.multiplier) / 100
 
     @property
     def far(self) -> Decimal:
@@ -83,7 +89,8 @@ class FillResult:
 
 
 def net_of(legs: Sequence[LegBook], prices: Sequence[Decimal]) -> Decimal:
-    return sum((leg.side.sign * leg.ratio * p for leg, p in zip(legs, prices, strict=True)), ZERO)
+    """Signed net price per share of the combo (stock legs weighted by shares / 100)."""
+    return sum((leg.side.sign * leg.weight * p for leg, p in zip(legs, prices, strict=True)), ZERO)
 
 
 def natural_price(legs: Sequence[LegBook]) -> Decimal:
@@ -96,7 +103,7 @@ def mid_price(legs: Sequence[LegBook]) -> Decimal:
 
 
 def opposite_price(legs: Sequence[LegBook]) -> Decimal:
-    """Net price at every near side (what closing the combo again would fetch at best)."""
+    """Net price at every near side (the other side of the market: what closing would fetch)."""
     return net_of(legs, [leg.bid if leg.side is Side.BUY else leg.ask for leg in legs])
 
 
@@ -196,7 +203,7 @@ def allocate(legs: Sequence[LegBook], net: Decimal) -> tuple[Decimal, ...]:
     """
     far = [leg.far for leg in legs]
     gap = net - net_of(legs, far)
-    weight = sum((leg.ratio * p for leg, p in zip(legs, far, strict=True)), ZERO)
+    weight = sum((leg.weight * p for leg, p in zip(legs, far, strict=True)), ZERO)
     if gap == 0 or weight == 0:
         prices = list(far)
     else:
@@ -205,5 +212,5 @@ def allocate(legs: Sequence[LegBook], net: Decimal) -> tuple[Decimal, ...]:
     residue = net - net_of(legs, prices)
     if residue:
         first = legs[0]
-        prices[0] = prices[0] + first.side.sign * residue / first.ratio
+        prices[0] = prices[0] + first.side.sign * residue / first.weight
     return tuple(prices)
