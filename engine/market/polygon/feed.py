@@ -1,0 +1,257 @@
+"""``PolygonFeed``: the real-time market through Polygon/Massive, behind the ``Feed`` protocol.
+
+* REST (``PolygonRest``): last quote/trade, option expirations and chain snapshots with the
+  vendor's IV and delta, minute aggregates. On :meth:`start` a 30-day warm-up loads minute bars
+  of the subscribed underlyings into the bar store, so indicators and signals have history at
+  once.
+* WebSocket (``StreamConnection``, one per market, opened on first need): stock quotes, trades
+  and minute aggregates (``Q``, ``T``, ``AM``), option quotes of subscribed contracts (``Q``),
+  index values (``V``, e.g. ``I:VIX``). Reconnects with backoff and jitter, resubscribes,
+  detects stale streams, counts and skips malformed messages (see ``stream.py``).
+* Streamed minute aggregates are written to the bar store as they arrive (one partition per
+  symbol-day, rewritten in small batches).
+
+Settings: ``SMART0DTE_POLYGON_API_KEY`` (required; never logged), ``SMART0DTE_POLYGON_BASE_URL``
+(REST), ``SMART0DTE_POLYGON_WS_URL`` (WebSocket base; unset = the vendor's real-time host).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from engine.core.clock import NY, Clock, LiveClock
+from engine.core.errors import AuthError, FeedError
+from engine.core.marketdata import Bar, ChainSnapshot, MarketEvent, Quote
+from engine.market.polygon.messages import Frame, vendor_topic
+from engine.market.polygon.rest import PolygonRest
+from engine.market.polygon.stream import Backoff, StreamConnection
+
+log = logging.getLogger("smart0dte.polygon")
+
+WARMUP_DAYS = 30
+_TOPICS = {"stocks": ("Q", "T", "AM"), "options": ("Q",), "indices": ("V",)}
+
+
+class PolygonFeed:
+    """Polygon/Massive feed. ``PolygonFeed(settings)``; see the module docstring.
+
+    Optional collaborators (tests and the service pass them): ``rest`` (a :class:`PolygonRest`),
+    ``bar_store`` (a ``BarStore``; default: the one under ``SMART0DTE_HOME``; ``False`` = none),
+    ``clock``; ``stale_after``/``backoff``/``expect_data`` tune the streams;
+    ``warmup_symbols`` are warmed up on start (default: the stock/index symbols subscribed by
+    then). ``queue_size`` bounds the event queue: when a consumer falls that far behind, the
+    oldest events are dropped and counted in ``stats()["dropped"]``.
+    """
+
+    name = "polygon"
+
+    def __init__(self, settings, *, rest: PolygonRest | None = None, bar_store=None, clock: Clock | None = None,
+                 stale_after: float = 15.0, backoff: Backoff | None = None, expect_data=None,
+                 warmup_days: int = WARMUP_DAYS, warmup_symbols: Iterable[str] | None = None,
+                 queue_size: int = 100_000) -> None:
+        if settings.polygon_api_key is None:
+            raise AuthError("the Polygon feed needs SMART0DTE_POLYGON_API_KEY")
+        self._key = settings.polygon_api_key.get_secret_value()
+        self.rest = rest or PolygonRest(self._key, settings.polygon_base_url)
+        self.ws_url = settings.polygon_ws_url
+        if bar_store is None:
+            from engine.market.bars import BarStore
+
+            bar_store = BarStore(settings)
+        self.bar_store = bar_store or None
+        self.clock = clock or LiveClock()
+        self.stale_after = stale_after
+        self._backoff = backoff
+        self._expect_data = expect_data
+        self.warmup_days = warmup_days
+        self.warmup_symbols = list(warmup_symbols) if warmup_symbols is not None else None
+        self.symbols: set[str] = set()
+        self.latest: dict[str, Quote] = {}
+        self._streams: dict[str, StreamConnection] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._queue: asyncio.Queue[MarketEvent] = asyncio.Queue(maxsize=queue_size)
+        self._pending_bars: list[Bar] = []
+        self.dropped = 0
+        self.warmed: dict[str, int] = {}
+        self.started = False
+
+    # --- Feed protocol ---------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def start(self) -> None:
+        """Warm up minute bars (REST), then open the streams of what is subscribed.
+
+        Raises :class:`AuthError` at once when the key is refused.
+        """
+        if self.started:
+            return
+        await self._warm_up()
+        self.started = True
+        for market in {vendor_topic(s)[0] for s in self.symbols}:
+            self._ensure_stream(market)
+
+    async def stop(self) -> None:
+        self.started = False
+        for conn in self._streams.values():
+            await conn.stop()
+        for task in self._tasks.values():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._streams.clear()
+        self._tasks.clear()
+        self._flush_bars()
+
+    async def subscribe(self, symbols: Iterable[str]) -> None:
+        by_market: dict[str, list[str]] = {}
+        for s in symbols:
+            market, ticker = vendor_topic(s)
+            self.symbols.add(_ours(ticker))
+            by_market.setdefault(market, []).extend(f"{ev}.{ticker}" for ev in _TOPICS[market])
+        for market, topics in by_market.items():
+            conn = self._ensure_stream(market) if self.started else self._streams.get(market)
+            if conn is None:
+                conn = self._new_stream(market)
+            conn.subscribe(topics)
+
+    async def unsubscribe(self, symbols: Iterable[str]) -> None:
+        for s in symbols:
+            market, ticker = vendor_topic(s)
+            self.symbols.discard(_ours(ticker))
+            conn = self._streams.get(market)
+            if conn is not None:
+                conn.unsubscribe(f"{ev}.{ticker}" for ev in _TOPICS[market])
+
+    async def events(self) -> AsyncIterator[MarketEvent]:  # type: ignore[override]
+        """Subscribed quotes, trades and minute bars as they arrive.
+
+        Raises :class:`AuthError` if a stream's key is refused, :class:`FeedError` if a stream
+        task died otherwise.
+        """
+        while True:
+            self._raise_stream_failure()
+            try:
+                ev = await asyncio.wait_for(self._queue.get(), timeout=0.5)
+            except TimeoutError:
+                continue
+            yield ev
+
+    async def quote(self, symbol: str) -> Quote:
+        """Latest streamed quote when fresh, else the REST snapshot."""
+        _, ticker = vendor_topic(symbol)
+        q = self.latest.get(_ours(ticker))
+        if q is not None and not self.is_stale(q):
+            return q
+        return await self.rest.quote(symbol)
+
+    async def expirations(self, underlying: str) -> list[date]:
+        return await self.rest.expirations(underlying, self.now().astimezone(NY).date())
+
+    async def chain(self, underlying: str, expiry: date) -> ChainSnapshot:
+        return await self.rest.chain(underlying, expiry)
+
+    async def history(self, symbol: str, start: datetime, end: datetime, interval_s: int = 60) -> list[Bar]:
+        return await self.rest.bars(symbol, start, end, interval_s)
+
+    # --- health -----------------------------------------------------------------------------------
+    def is_stale(self, q: Quote, max_age: float | None = None) -> bool:
+        age = (self.now() - q.ts).total_seconds()
+        return age > (max_age if max_age is not None else self.stale_after)
+
+    def stats(self) -> dict:
+        """Counters per stream (connects, disconnects, stale, malformed…) and queue drops."""
+        out: dict = {"dropped": self.dropped, "warmed": dict(self.warmed), "streams": {}}
+        for market, c in self._streams.items():
+            p = c.parser.stats
+            out["streams"][market] = {
+                "connected": c.connected, "connects": c.connects, "disconnects": c.disconnects,
+                "stale": c.stale, "stale_events": c.stale_events, "topics": sorted(c.topics),
+                "frames": p.frames, "quotes": p.quotes, "trades": p.trades, "bars": p.bars,
+                "values": p.values, "malformed": p.malformed,
+                "error": c.error.message if c.error else None}
+        return out
+
+    # --- internals --------------------------------------------------------------------------------
+    def _new_stream(self, market: str) -> StreamConnection:
+        conn = StreamConnection(market, self._key, self._on_frame, ws_url=self.ws_url,
+                                stale_after=self.stale_after,
+                                backoff=Backoff() if self._backoff is None else  # one state per stream
+                                Backoff(self._backoff.base, self._backoff.max_delay, rng=self._backoff.rng),
+                                expect_data=self._expect_data)
+        self._streams[market] = conn
+        return conn
+
+    def _ensure_stream(self, market: str) -> StreamConnection:
+        conn = self._streams.get(market) or self._new_stream(market)
+        task = self._tasks.get(market)
+        if task is None or task.done():
+            self._tasks[market] = asyncio.create_task(conn.run(), name=f"polygon-{market}")
+        return conn
+
+    def _raise_stream_failure(self) -> None:
+        for market, task in self._tasks.items():
+            if task.done() and not task.cancelled():
+                err = task.exception()
+                if isinstance(err, AuthError):
+                    raise err
+                if err is not None:
+                    raise FeedError(f"Polygon {market} stream stopped: {type(err).__name__}: {err}")
+
+    def _on_frame(self, frame: Frame) -> None:
+        for q in frame.quotes.values():
+            self.latest[q.symbol] = q
+        events = frame.events()
+        if frame.bars:
+            self._pending_bars.extend(b for b in frame.bars if b.interval_s == 60)
+            if len(self._pending_bars) >= 50:
+                self._flush_bars()
+        for ev in events:
+            if self._queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    self._queue.get_nowait()
+                self.dropped += 1
+            self._queue.put_nowait(ev)
+
+    def _flush_bars(self) -> None:
+        if self.bar_store is None or not self._pending_bars:
+            return
+        bars, self._pending_bars = self._pending_bars, []
+        try:
+            self.bar_store.write_bars(bars)
+        except Exception as err:  # noqa: BLE001 - recording must never stop the stream
+            log.warning("could not store %d streamed bars: %s", len(bars), err)
+
+    async def _warm_up(self) -> None:
+        symbols = self.warmup_symbols if self.warmup_symbols is not None else \
+            sorted(s for s in self.symbols if vendor_topic(s)[0] != "options")
+        if not symbols or self.warmup_days <= 0:
+            return
+        end = self.now().astimezone(UTC)
+        start = end - timedelta(days=self.warmup_days)
+
+        async def one(sym: str) -> None:
+            try:
+                bars = await self.rest.bars(sym, start, end, 60)
+            except AuthError:
+                raise
+            except Exception as err:  # noqa: BLE001 - a missing history must not stop the live feed
+                log.warning("warm-up of %s failed: %s", sym, err)
+                self.warmed[sym] = 0
+                return
+            self.warmed[sym] = len(bars)
+            if bars and self.bar_store is not None:
+                await asyncio.to_thread(self.bar_store.write_bars, bars)
+
+        results = await asyncio.gather(*(one(s) for s in symbols), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+
+def _ours(ticker: str) -> str:
+    return ticker[2:] if ticker[1:2] == ":" else ticker
