@@ -63,8 +63,6 @@ class PlacePaperOrderArgs(Args):
             raise ValueError("a market order takes no limit_price")
         if self.structure in ("single", "vertical", "butterfly") and not self.legs and self.right is None:
             raise ValueError(f"a {self.structure} needs right: call or put")
-        if self.structure and not self.legs and self.short_delta is None and self.strike is None:
-            raise ValueError("give short_delta or strike for the structure")
         return self
 
 
