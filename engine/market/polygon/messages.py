@@ -61,7 +61,7 @@ def vendor_topic(symbol: str) -> tuple[str, str]:
     """Our symbol → (market, vendor ticker): ``SPY``→stocks, ``VIX``→indices ``I:VIX``, OCC→options."""
     from engine.core.instruments import AssetKind, parse_symbol
 
-    inst = parse_symbol(symbol)
+    inst = parse_symbol(symbol, known_only=False)
     if inst.kind is AssetKind.OPTION:
         return "options", "O:" + inst.occ  # type: ignore[union-attr]
     if inst.kind is AssetKind.INDEX:

@@ -1,0 +1,240 @@
+"""PolygonFeed through the real ``massive`` client against our loopback Polygon server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from engine.core.errors import AuthError, FeedError
+from engine.core.marketdata import Bar, Quote, Trade
+from engine.market.bars import BarStore
+from engine.market.polygon import Backoff, PolygonFeed, PolygonRest
+from engine.settings import load_settings
+from tests.loopback.polygon_server import PolygonLoopback
+
+KEY = "loopback-key-123"
+
+
+@pytest.fixture
+async def server(shared_data):
+    async with PolygonLoopback(shared_data, api_key=KEY) as srv:
+        yield srv
+
+
+def _settings(srv, tmp_path, key=KEY):
+    return load_settings(home=tmp_path / "home", feed="polygon", polygon_api_key=key,
+                         polygon_base_url=srv.rest_url, polygon_ws_url=srv.ws_url)
+
+
+def _feed(srv, tmp_path, key=KEY, **kw) -> PolygonFeed:
+    kw.setdefault("backoff", Backoff(0.05, 0.2))
+    kw.setdefault("expect_data", lambda: False)
+    return PolygonFeed(_settings(srv, tmp_path, key), **kw)
+
+
+async def _next(it, n=1, timeout=3.0):
+    out = []
+    for _ in range(n):
+        out.append(await asyncio.wait_for(it.__anext__(), timeout))
+    return out
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def test_normal_flow_rest_and_stream(server, tmp_path):
+    feed = _feed(server, tmp_path)
+    await feed.subscribe(["SPY", "VIX"])
+    await feed.start()
+    try:
+        # 30-day warm-up landed in the bar store, one partition per weekday
+        assert feed.warmed["SPY"] > 390 * 15
+        days = feed.bar_store.days("SPY")
+        assert len(days) >= 15 and all(d.weekday() < 5 for d in days)
+        frame = feed.bar_store.minute_bars("SPY", days[-1], days[-1])
+        assert frame.index[0].strftime("%H:%M") == "09:30" and len(frame) <= 390
+
+        q = await feed.quote("SPY")
+        assert q.source == "polygon" and q.bid < q.ask and q.bid_size > 0 and q.last == pytest.approx(600.0)
+        vix = await feed.quote("VIX")
+        assert vix.symbol == "VIX" and vix.last == pytest.approx(17.25)
+
+        expiries = await feed.expirations("SPY")
+        assert len(expiries) == 5 and expiries == sorted(expiries)
+        n_before = len(server.requests)
+        chain = await feed.chain("SPY", expiries[0])
+        pages = [r for r in server.requests[n_before:] if r[0] == "/v3/snapshot/options/SPY"]
+        assert len(pages) == 3  # 602 contracts, 250 a page: pagination through next_url
+        assert len(chain) == 602 and chain.spot == pytest.approx(600.0)
+        assert chain.symbols[0].startswith("SPY") and not chain.symbols[0].startswith("O:")
+        assert np.all(np.diff(chain.strikes) >= 0)
+        assert np.isfinite(chain.vendor_iv).all() and np.isfinite(chain.vendor_delta).all()
+        atm = int(np.flatnonzero((chain.strikes == 600.0) & chain.is_call)[0])
+        assert 0.4 < chain.vendor_delta[atm] < 0.6
+
+        # stream: stock quotes, trades, minute aggregates, index value
+        await server.wait_subscribed("stocks", {"Q.SPY", "T.SPY", "AM.SPY"})
+        await server.wait_subscribed("indices", {"V.I:VIX"})
+        now = _now_ms()
+        start = datetime.fromtimestamp(now // 60_000 * 60, UTC) - timedelta(minutes=1)
+        await server.push("stocks", [server.stock_quote("SPY", 600.10, 600.12, now),
+                                     server.stock_quote("SPY", 600.11, 600.13, now + 1),
+                                     server.trade("SPY", 600.12, 300, now + 1),
+                                     server.minute_agg("SPY", start, 600.0, 600.2, 599.9, 600.1, 12345)])
+        await server.push("indices", [server.index_value("I:VIX", 17.5, now)])
+        got = await _next(feed.events(), 4)
+        kinds = {type(e).__name__ for e in got}
+        assert kinds == {"Quote", "Trade", "Bar"}
+        quotes = [e for e in got if isinstance(e, Quote)]
+        spy = next(e for e in quotes if e.symbol == "SPY")
+        assert spy.bid == 600.11  # conflated: the frame's last SPY quote
+        assert next(e for e in quotes if e.symbol == "VIX").last == 17.5
+        assert next(e for e in got if isinstance(e, Trade)).size == 300
+        bar = next(e for e in got if isinstance(e, Bar))
+        assert bar.start == start and bar.volume == 12345
+        assert (await feed.quote("SPY")).bid == 600.11  # fresh stream quote, no REST call
+    finally:
+        await feed.stop()
+    # streamed minute aggregate was recorded
+    stored = BarStore(_settings(server, tmp_path)).bars("SPY", start, start + timedelta(minutes=1))
+    assert stored and stored[0].volume == 12345
+
+
+async def test_option_quotes_of_subscribed_contracts(server, tmp_path):
+    feed = _feed(server, tmp_path, warmup_days=0)
+    await feed.start()
+    try:
+        await feed.subscribe(["SPY261120C00600000"])
+        await server.wait_subscribed("options", {"Q.O:SPY261120C00600000"})
+        await server.push("options", [server.option_quote("O:SPY261120C00600000", 1.20, 1.25, _now_ms())])
+        (q,) = await _next(feed.events())
+        assert q.symbol == "SPY261120C00600000" and (q.bid, q.ask, q.bid_size) == (1.20, 1.25, 17)
+        rest_q = await feed.rest.quote("SPY261120P00590000")
+        assert rest_q.symbol == "SPY261120P00590000" and rest_q.ask > rest_q.bid >= 0
+    finally:
+        await feed.stop()
+
+
+async def test_disconnect_midstream_reconnects_and_resubscribes(server, tmp_path):
+    feed = _feed(server, tmp_path, warmup_days=0)
+    await feed.subscribe(["SPY"])
+    await feed.start()
+    try:
+        first = await server.wait_subscribed("stocks", {"Q.SPY"})
+        await feed.subscribe(["QQQ"])  # added while connected
+        await server.wait_subscribed("stocks", {"Q.SPY", "Q.QQQ"})
+        events = feed.events()
+        await server.push("stocks", [server.stock_quote("SPY", 600.0, 600.02, _now_ms())])
+        await _next(events)
+        assert server.drop("stocks") == 1  # TCP abort, no close frame
+        second = await server.wait_subscribed("stocks", {"Q.SPY", "T.SPY", "AM.SPY", "Q.QQQ"},
+                                              after=server.conns.index(first) + 1)
+        assert second is not first and second.authed
+        await server.push("stocks", [server.stock_quote("QQQ", 500.0, 500.02, _now_ms())])
+        (q,) = await _next(events)
+        assert q.symbol == "QQQ"
+        s = feed.stats()["streams"]["stocks"]
+        assert s["connects"] == 2 and s["disconnects"] == 1 and s["connected"]
+    finally:
+        await feed.stop()
+
+
+async def test_stale_stream_is_detected_and_reconnected(server, tmp_path):
+    feed = _feed(server, tmp_path, warmup_days=0, stale_after=0.3, expect_data=lambda: True)
+    await feed.subscribe(["SPY"])
+    await feed.start()
+    try:
+        first = await server.wait_subscribed("stocks", {"Q.SPY"})
+        # the server stays silent: after 0.3 s the feed must give up on this connection
+        await server.wait_subscribed("stocks", {"Q.SPY"}, after=server.conns.index(first) + 1, timeout=5)
+        s = feed.stats()["streams"]["stocks"]
+        assert s["stale_events"] >= 1
+    finally:
+        await feed.stop()
+
+
+async def test_malformed_messages_are_counted_and_skipped(server, tmp_path):
+    feed = _feed(server, tmp_path, warmup_days=0)
+    await feed.subscribe(["SPY"])
+    await feed.start()
+    try:
+        await server.wait_subscribed("stocks", {"Q.SPY"})
+        now = _now_ms()
+        await server.push("stocks", "this is not json")
+        await server.push("stocks", '{"ev": "Q", "sym": ')  # truncated frame
+        await server.push("stocks", [{"ev": "Q", "sym": "SPY"},  # missing prices
+                                     {"ev": "Q", "sym": "SPY", "bp": "abc", "ap": 1.0, "t": now},
+                                     {"ev": "T", "sym": "SPY", "p": -1, "s": 1, "t": now},
+                                     {"ev": "ZZ", "sym": "SPY"},
+                                     "not an object",
+                                     server.stock_quote("SPY", 600.5, 600.52, now)])
+        (q,) = await _next(feed.events())
+        assert q.bid == 600.5
+        s = feed.stats()["streams"]["stocks"]
+        assert s["malformed"] == 7 and s["connects"] == 1 and s["connected"]
+    finally:
+        await feed.stop()
+
+
+async def test_rest_429_is_retried_after_retry_after(server):
+    rest = PolygonRest(KEY, server.rest_url, retries=3)
+    server.throttle(1, retry_after=1)
+    t0 = time.monotonic()
+    q = await rest.quote("SPY")
+    assert q.bid > 0 and server.throttled == 1
+    assert time.monotonic() - t0 >= 0.9  # honoured Retry-After: 1
+    server.throttle(2, retry_after=0)
+    assert len(await rest.bars("SPY", datetime.now(UTC) - timedelta(days=3), datetime.now(UTC))) > 0
+    assert server.throttled == 3
+
+
+async def test_rest_429_that_never_ends_is_one_clear_error(server):
+    rest = PolygonRest(KEY, server.rest_url, retries=2)
+    server.throttle(100, retry_after=0)
+    with pytest.raises(FeedError, match="rate limit"):
+        await rest.expirations("SPY", datetime.now(UTC).date())
+
+
+async def test_bad_key_rest_is_one_auth_error(server, tmp_path):
+    feed = _feed(server, tmp_path, key="wrong-key")
+    await feed.subscribe(["SPY"])
+    with pytest.raises(AuthError, match="SMART0DTE_POLYGON_API_KEY") as info:
+        await feed.start()
+    assert "wrong-key" not in str(info.value)
+    assert not server.conns  # no stream opened with a refused key
+    await feed.stop()
+
+
+async def test_bad_key_websocket_is_one_auth_error_without_retry_storm(server, tmp_path):
+    feed = _feed(server, tmp_path, key="wrong-key", warmup_days=0)
+    await feed.subscribe(["SPY"])
+    await feed.start()
+    try:
+        with pytest.raises(AuthError, match="SMART0DTE_POLYGON_API_KEY"):
+            await _next(feed.events(), timeout=5)
+        await asyncio.sleep(0.3)
+        assert len(server.conns) == 1  # gave up: no reconnect loop against a refused key
+        assert feed.stats()["streams"]["stocks"]["error"]
+    finally:
+        await feed.stop()
+
+
+async def test_recorded_aapl_payloads_through_the_client(server):
+    """The recorded vendor bodies themselves (not our synthetic ones) decode through our layer."""
+    from datetime import date
+
+    from engine.market.polygon.rest import chain_from_snapshots
+
+    rest = PolygonRest(KEY, server.rest_url)
+    snaps = await asyncio.to_thread(lambda: list(rest.client.list_snapshot_options_chain("AAPL")))
+    chain = chain_from_snapshots("AAPL", date(2023, 6, 16), snaps)
+    assert chain.symbols == ("AAPL230616C00150000",)
+    assert chain.vendor_iv[0] == pytest.approx(0.3570277203465058)
+    assert chain.vendor_delta[0] == pytest.approx(0.6436614934293701)
+    assert (chain.bid[0], chain.ask[0], chain.open_interest[0]) == (28.9, 29.25, 8133)
+    assert chain.spot == pytest.approx(159.9606)
