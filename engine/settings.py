@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     polygon_ws_url: str | None = Field(None, description="WebSocket base, e.g. wss://socket.massive.com; unset = client default")
     stale_quote_seconds: float = Field(10.0, gt=0, description="A quote older than this is stale")
     risk_free_rate: float = Field(0.043, ge=-0.05, le=0.25)
+    product_hours: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description='JSON per-symbol overrides of engine/market/product_hours.csv, '
+        'e.g. {"SPY": {"option_close": "16:00"}}')
+    sim_correlation: float = Field(0.87, ge=0.0, le=0.99, description="Correlation of simulated SPY/QQQ/IWM returns")
 
     # --- brokers and trading mode ----------------------------------------------------------
     live_trading: Literal["disarmed", "armed"] = "disarmed"

@@ -1,0 +1,234 @@
+"""``SimMarket``: the simulated market as a pure function of (seed, instant).
+
+Ask it for a quote, a chain, the listed expiries or bars at any instant: the answer depends only
+on the seed and that instant, never on earlier calls or on the process asking. An instant outside
+the regular session shows the state of the session it belongs to (before the open: the previous
+close; after the close: the close), and every quote and chain names that ``session``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from engine.core.clock import NY
+from engine.core.errors import InvalidInput, NoData, UnknownSymbol
+from engine.core.instruments import Equity, Index, OptionContract, parse_symbol
+from engine.core.marketdata import Bar, Quote
+from engine.market import calendar
+from engine.market.hours import TradingHours
+from engine.market.sim.daily import daily_paths
+from engine.market.sim.intraday import SessionPath, session_path
+from engine.market.sim.listing import OPTION_ROOT, expiries_at, listed_expiries, listed_strikes
+from engine.market.sim.options import SimChain, simulate_chain
+from engine.market.sim.params import DEFAULT_PARAMS, SYMBOLS, SimParams
+from engine.market.sim.rng import stream
+
+COLUMN = {s: i for i, s in enumerate(SYMBOLS)}
+VIX_ROOTS = ("VIX", "VIXW")
+
+
+def _aware(ts: datetime) -> datetime:
+    if ts.tzinfo is None:
+        raise InvalidInput("naive datetime: give a timezone-aware instant", field="ts")
+    return ts.astimezone(NY)
+
+
+class SimMarket:
+    """Seeded simulated market of SPY, QQQ, IWM, VIX and their options."""
+
+    source = "sim"
+
+    def __init__(self, seed: int = 7, params: SimParams = DEFAULT_PARAMS,
+                 hours: TradingHours | None = None) -> None:
+        self.seed = int(seed)
+        self.params = params
+        self.hours = hours or TradingHours()
+
+    # --- paths -------------------------------------------------------------------------------
+    def path(self, day: date) -> SessionPath:
+        if not calendar.is_session(day):
+            raise NoData(f"{day.isoformat()} is not a trading session")
+        try:
+            return session_path(self.seed, day, self.params)
+        except ValueError as err:
+            raise NoData(f"no simulated data for {day.isoformat()}: {err}") from None
+
+    def state(self, ts: datetime) -> tuple[SessionPath, datetime]:
+        """The session path an instant belongs to, and the instant its prices are taken at."""
+        ts = _aware(ts)
+        return self.path(calendar.session_of(ts)), min(ts, calendar.session_close(calendar.session_of(ts)))
+
+    def close(self, symbol: str, day: date) -> float:
+        """Official close of an underlying on session ``day`` (rounded like its quotes)."""
+        col = self._column(symbol)
+        return round(float(self.path(day).prices[-1, col]), 2)
+
+    def levels(self, ts: datetime) -> dict[str, float]:
+        """Underlying levels (mid prices) at ``ts``."""
+        path, at = self.state(ts)
+        px = path.at(at)
+        return {s: float(px[i]) for s, i in COLUMN.items()}
+
+    # --- quotes ------------------------------------------------------------------------------
+    def quote(self, symbol: str, ts: datetime) -> Quote:
+        """Top of book of an underlying or an OCC option symbol at ``ts``."""
+        inst = parse_symbol(symbol)
+        if isinstance(inst, OptionContract):
+            return self.option_quote(inst, ts)
+        if inst.symbol not in COLUMN:
+            raise UnknownSymbol(f"the simulated market quotes {', '.join(SYMBOLS)}, not {symbol!r}")
+        return self.underlying_quote(inst, ts)
+
+    def underlying_quote(self, inst: Equity | Index, ts: datetime) -> Quote:
+        path, at = self.state(ts)
+        value = float(path.at(at)[COLUMN[inst.symbol]])
+        if isinstance(inst, Index):  # an index has a value, not a market: bid = ask = last
+            v = round(value, 2)
+            return Quote(inst.symbol, v, v, at, 0, 0, v, self.source, path.day)
+        eq = self.params.equities[inst.symbol]
+        second = int(path.elapsed(at))
+        u = stream(self.seed, "micro", path.index, second, COLUMN[inst.symbol]).random(4)
+        open_wide = 1.0 + 2.0 * np.exp(-second / 120.0)
+        ticks = 1 + int(u[0] < eq.spread_ticks * open_wide)
+        cents = value * 100.0
+        b = int(np.floor(cents - ticks / 2.0 + 0.5))
+        bid, ask = b / 100.0, (b + ticks) / 100.0
+        bid_size = 100 * int(1 + np.floor(-np.log(u[1]) * eq.lot_mean))
+        ask_size = 100 * int(1 + np.floor(-np.log(u[2]) * eq.lot_mean))
+        last = bid if u[3] < 0.5 else ask
+        return Quote(inst.symbol, bid, ask, at, bid_size, ask_size, last, self.source, path.day)
+
+    def option_quote(self, contract: OptionContract, ts: datetime) -> Quote:
+        underlying = self._option_underlying(contract.root)
+        sim = self.chain(underlying, contract.expiry, ts)
+        snap = sim.snapshot
+        idx = [i for i, s in enumerate(snap.symbols) if s == contract.occ]
+        if not idx:
+            raise InvalidInput(f"{contract.occ}: strike {contract.strike} is not listed for {underlying} "
+                               f"{contract.expiry.isoformat()}", field="symbol")
+        i = idx[0]
+        return Quote(contract.occ, float(snap.bid[i]), float(snap.ask[i]), snap.ts, int(snap.bid_size[i]),
+                     int(snap.ask_size[i]), float(snap.last[i]), self.source, snap.session)
+
+    @staticmethod
+    def _option_underlying(root: str) -> str:
+        r = root.upper()
+        if r in VIX_ROOTS:
+            return "VIX"
+        if r in OPTION_ROOT:
+            return r
+        raise UnknownSymbol(f"no simulated options with root {root!r}: listed are SPY, QQQ, IWM and VIX")
+
+    # --- options -----------------------------------------------------------------------------
+    def expirations(self, underlying: str, ts: datetime) -> list[date]:
+        """Expiries still trading or settling after ``ts`` (VIX drops its expiry at the open)."""
+        ts = _aware(ts)
+        session = calendar.session_of(ts)
+        u = self._option_underlying(underlying)
+        alive = expiries_at(u, ts, session)
+        if ts >= calendar.session_close(session):  # after the close: today's PM expiry is done
+            alive = [e for e in alive if e > session] if u != "VIX" else alive
+        return alive
+
+    def was_listed(self, underlying: str, expiry: date, session: date) -> bool:
+        return expiry in listed_expiries(self._option_underlying(underlying), session)
+
+    def chain(self, underlying: str, expiry: date, ts: datetime) -> SimChain:
+        """Every listed contract of ``underlying`` expiring ``expiry``, quoted at ``ts``.
+
+        :class:`InvalidInput` if that expiry is not listed in the session of ``ts`` (or, for
+        AM-settled VIX, already settled).
+        """
+        ts = _aware(ts)
+        u = self._option_underlying(underlying)
+        session = calendar.session_of(ts)
+        listed = listed_expiries(u, session)
+        if expiry not in listed:
+            raise InvalidInput(f"{u} has no expiry on {expiry.isoformat()} (listed in the session of "
+                               f"{session.isoformat()}: {', '.join(d.isoformat() for d in listed[:6])}, …)",
+                               field="expiry")
+        path = self.path(session)
+        span = self.hours.option_hours(u, session, expiry)
+        if span is None:  # only AM-settled VIX on its expiry day: it settled at this session's open
+            raise InvalidInput(f"{u} options expiring {expiry.isoformat()} are AM-settled: they stopped "
+                               "trading the session before and settled at the open; they are expired",
+                               field="expiry")
+        t = min(max(ts, span[0]), span[1])
+        at_underlying = min(t, calendar.session_close(session))
+        px = path.at(at_underlying)
+        spot = float(px[COLUMN[u]])
+        vix = float(px[COLUMN["VIX"]])
+        dp = daily_paths(self.seed, self.params)
+        prev_close = float(dp.close[path.index - 1, COLUMN[u]]) if path.index > 0 else spot
+        strikes = listed_strikes(u, round(prev_close, 2), (expiry - session).days)
+        return simulate_chain(seed=self.seed, p=self.params, underlying=u, root=OPTION_ROOT[u], expiry=expiry,
+                              t=t, path=path, spot=round(spot, 2), vix=vix, reference=prev_close,
+                              strikes=strikes, ts=t)
+
+    # --- bars --------------------------------------------------------------------------------
+    def session_minute_bars(self, symbol: str, day: date) -> list[Bar]:
+        """All one-minute bars of ``symbol`` in session ``day`` (start-labelled, NY time)."""
+        col = self._column(symbol)
+        path = self.path(day)
+        m = path.seconds // 60
+        px = path.prices[: m * 60 + 1, col]
+        blocks = np.lib.stride_tricks.sliding_window_view(px, 61)[::60]
+        opens, closes = blocks[:, 0], blocks[:, -1]
+        highs, lows = blocks.max(axis=1), blocks.min(axis=1)
+        vols = path.minute_volume[:, col] if col < 3 else np.zeros(m)
+        out = []
+        for j in range(m):
+            o, h, lo, c = (round(float(x), 2) for x in (opens[j], highs[j], lows[j], closes[j]))
+            out.append(Bar(symbol, path.open_ts + timedelta(minutes=j), o, h, lo, c, int(vols[j]), 60,
+                           round(float((o + h + lo + c) / 4.0), 4)))
+        return out
+
+    def history(self, symbol: str, start: datetime, end: datetime, interval_s: int = 60) -> list[Bar]:
+        """Bars with ``start <= bar.start < end``, aggregated from minutes to ``interval_s``."""
+        start, end = _aware(start), _aware(end)
+        if end <= start:
+            raise InvalidInput("history: end must be after start", field="end")
+        if interval_s < 60 or interval_s % 60:
+            raise InvalidInput("simulated history has one-minute resolution: interval_s must be a multiple "
+                               "of 60", field="interval_s")
+        bars: list[Bar] = []
+        for day in calendar.sessions_between(start.date(), end.date()):
+            bars.extend(b for b in self.session_minute_bars(symbol, day) if start <= b.start < end)
+        return aggregate(bars, interval_s)
+
+    def _column(self, symbol: str) -> int:
+        inst = parse_symbol(symbol)
+        if isinstance(inst, OptionContract) or inst.symbol not in COLUMN:
+            raise UnknownSymbol(f"simulated bars exist for {', '.join(SYMBOLS)}, not {symbol!r}")
+        return COLUMN[inst.symbol]
+
+
+def aggregate(bars: list[Bar], interval_s: int) -> list[Bar]:
+    """Merge consecutive minute bars into ``interval_s`` buckets counted from each session's open."""
+    if interval_s == 60 or not bars:
+        return bars
+    out: list[Bar] = []
+    group: list[Bar] = []
+    key = None
+    for b in bars:
+        open_ts = calendar.session_open(b.start)
+        k = (open_ts, int((b.start - open_ts).total_seconds()) // interval_s)
+        if key is not None and k != key:
+            out.append(_merge(group, interval_s))
+            group = []
+        key = k
+        group.append(b)
+    out.append(_merge(group, interval_s))
+    return out
+
+
+def _merge(group: list[Bar], interval_s: int) -> Bar:
+    first = group[0]
+    open_ts = calendar.session_open(first.start)
+    slot = int((first.start - open_ts).total_seconds()) // interval_s
+    vol = sum(b.volume for b in group)
+    return Bar(first.symbol, open_ts + timedelta(seconds=slot * interval_s), first.open,
+               max(b.high for b in group), min(b.low for b in group), group[-1].close, vol, interval_s,
+               None)

@@ -1,0 +1,164 @@
+"""Simulated option chains: a skewed smile that lifts with VIX, penny quotes, sizes, volume, OI.
+
+Pricing follows the simulated market's own variance, so options are neither free money nor
+nonsense against the paths they are written on:
+
+- **ATM variance to expiry** is the variance still to come, in sessions: what is left of today's
+  U-shaped intraday variance, plus each later session's daily variance (overnight included),
+  at an implied level ``beta × iv_ratio × VIX_fwd`` where the VIX forward mean-reverts to its
+  long-run level session by session. Dividing by calendar time to expiry (ACT/365, the
+  convention of :mod:`engine.options`) gives the ATM IV, so 0DTE IV rises into the close as the
+  closing auction's variance concentrates in ever less time.
+- **Smile** in standardized log-moneyness ``z = ln(K/F)/√w``: ``1 − skew·z + smile·z²``
+  (puts rich); the ATM level carries VIX, so the whole smile lifts with it. Shape checked by
+  eye against the Cboe SPY chain of 2025-05-16 in ``../shared/data/cboe-spy-chain/``.
+- **VIX options** price off the VIX forward of their expiry (Black-76), with a call skew and a
+  vol of vol that rises for short expiries; they are AM-settled on the expiry morning.
+- **Quotes** on penny ticks: spread a fraction of the price, widened out of the money, in the
+  first minutes and into the close; European BSM value floored at intrinsic (American SPY/QQQ/
+  IWM never trade under it). Sizes, cumulative volume (U-shaped through the day) and open
+  interest (peaked at the money and at round strikes) are drawn from keyed streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from engine.core.marketdata import ChainSnapshot
+from engine.market import calendar
+from engine.market.sim.intraday import SessionPath
+from engine.market.sim.params import SimParams
+from engine.market.sim.rng import stream
+
+SECONDS_PER_YEAR = 365.0 * 86400.0
+MIN_T = 1.0 / SECONDS_PER_YEAR
+
+
+@dataclass(frozen=True, slots=True)
+class SimChain:
+    """A simulated chain snapshot and the carry that makes its forward right (VIX: the future)."""
+
+    snapshot: ChainSnapshot
+    div_yield: float
+    model_forward: float
+
+
+def years_to(ts: datetime, expiry: date, am_settled: bool) -> float:
+    """Calendar years from ``ts`` to the expiry moment (AM: the session open; PM: the close)."""
+    if calendar.is_session(expiry):
+        end = calendar.session_open(expiry) if am_settled else calendar.session_close(expiry)
+    else:  # listings only use sessions; keep a sane moment anyway
+        end = datetime.combine(expiry, datetime.min.time(), ts.tzinfo) + timedelta(hours=9.5 if am_settled else 16)
+    return max((end - ts).total_seconds(), 0.0) / SECONDS_PER_YEAR
+
+
+def vix_forward(vix: float, n_sessions: float, p: SimParams) -> float:
+    """Expected VIX after ``n_sessions``: mean reversion toward its long-run level (contango when low)."""
+    long_run = p.vix_mean * 1.07  # jumps lift the mean of the simulated VIX above exp(E log V)
+    return long_run + (vix - long_run) * p.vix_ar ** np.maximum(n_sessions, 0.0)
+
+
+def _equity_variance(path: SessionPath, t: datetime, expiry: date, beta: float, vix: float,
+                     p: SimParams) -> float:
+    """Implied total variance from ``t`` to a PM expiry (sum over sessions, VIX forward per day)."""
+    later = len(calendar.sessions_between(path.day + timedelta(days=1), expiry)) if expiry > path.day else 0
+
+    def daily(v):
+        return (beta * p.iv_ratio * v / 100.0) ** 2 / 252.0
+
+    w = path.variance_left(t) * (1 - p.overnight_share) * daily(vix)
+    if later:
+        j = np.arange(1, later + 1)
+        w += float(np.sum(daily(vix_forward(vix, j, p))))
+    return max(w, 1e-12)
+
+
+def _smile(z: np.ndarray, slope: float, curve: float) -> np.ndarray:
+    z = np.clip(z, -5.0, 5.0)
+    return np.clip(1.0 - slope * z + curve * z * z, 0.5, 3.5)
+
+
+def _penny_quotes(theo: np.ndarray, width_frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bid/ask in dollars on a one-cent grid, ``ceil(theo·width_frac)`` cents wide, around ``theo``."""
+    cents = theo * 100.0
+    n = np.maximum(1.0, np.ceil(cents * width_frac))
+    b = np.floor(cents - n / 2.0 + 0.5)
+    b = np.maximum(b, 0.0)
+    a = np.maximum(b + n, 1.0)
+    return b / 100.0, a / 100.0
+
+
+def _time_widening(path: SessionPath, t: datetime) -> float:
+    minutes_in = path.elapsed(t) / 60.0
+    minutes_left = (path.seconds - path.elapsed(t)) / 60.0
+    return 1.0 + 0.8 * np.exp(-minutes_in / 10.0) + 1.5 * float(np.clip((30.0 - minutes_left) / 30.0, 0.0, 1.0))
+
+
+def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expiry: date, t: datetime,
+                   path: SessionPath, spot: float, vix: float, reference: float, strikes: np.ndarray,
+                   ts: datetime) -> SimChain:
+    """Quotes of every listed contract of one expiry at valuation instant ``t``."""
+    from engine.options import bsm_price
+
+    is_vix = underlying == "VIX"
+    T = max(years_to(t, expiry, am_settled=is_vix), MIN_T)
+    days = max((expiry - path.day).days, 0)
+    r = p.rate
+    K = np.concatenate([strikes, strikes])
+    is_call = np.concatenate([np.ones(len(strikes), bool), np.zeros(len(strikes), bool)])
+    if is_vix:
+        n_sess = len(calendar.sessions_between(path.day + timedelta(days=1), expiry))
+        F = vix_forward(vix, n_sess, p)
+        vv = p.vix_vol * float(np.clip((30.0 / max(days, 0.5)) ** 0.2, 0.8, 2.2))
+        w = vv * vv * T
+        z = np.log(K / F) / np.sqrt(w)
+        sigma = vv * _smile(z, p.vix_skew, 0.03)
+        theo = bsm_price(is_call, F, K, T, r, r, sigma)
+        q = r - np.log(F / spot) / T
+        spread_frac, beta = 0.03, 1.0
+    else:
+        eq = p.equities[underlying]
+        beta, q = eq.beta, eq.div_yield
+        w = _equity_variance(path, t, expiry, beta, vix, p)
+        F = spot * np.exp((r - q) * T)
+        z = np.log(K / F) / np.sqrt(w)
+        sigma = np.sqrt(w / T) * _smile(z, p.skew, p.smile)
+        theo = bsm_price(is_call, spot, K, T, r, q, sigma)
+        theo = np.maximum(theo, np.where(is_call, spot - K, K - spot).clip(min=0.0))
+        spread_frac = eq.option_spread
+    theo = np.nan_to_num(theo, nan=0.0)
+    widen = np.clip(1.0 + 0.12 * np.abs(z), 1.0, 4.0) * _time_widening(path, t)
+    bid, ask = _penny_quotes(theo, spread_frac * widen)
+
+    second = int(path.elapsed(t))
+    n = len(K)
+    u = stream(seed, "options-size", path.index, second, expiry.toordinal()).random((n, 2))
+    near = np.exp(-0.5 * (z / 1.5) ** 2)
+    size_mean = (10.0 + 150.0 * near) * (0.4 if is_vix else 1.0)
+    bid_size = np.where(bid > 0, 1 + np.floor(-np.log(u[:, 0]) * size_mean), 0).astype(np.int64)
+    ask_size = (1 + np.floor(-np.log(u[:, 1]) * size_mean)).astype(np.int64)
+
+    base = (p.equities[underlying].option_volume if not is_vix else 4.0e5)
+    lm = np.log(K / reference) / max(np.sqrt(max(w, 1e-8)) * 1.6 * (1.0 if is_vix else 1.0), 1e-4)
+    weight = np.exp(-0.5 * lm * lm) * np.where(is_call, 1.0, 1.25)
+    weight /= weight.sum()
+    day_noise = stream(seed, "options-volume", path.index, expiry.toordinal()).lognormal(0.0, 0.4, n)
+    total = base / (1.0 + days / 2.0)
+    volume = np.floor(total * weight * day_noise * path.volume_done(t)).astype(np.int64)
+    round_bonus = np.where(K % 10 == 0, 2.5, np.where(K % 5 == 0, 1.6, 1.0))
+    oi_noise = stream(seed, "options-oi", path.index, expiry.toordinal()).lognormal(0.0, 0.5, n)
+    oi_w = np.exp(-0.5 * (lm / 1.8) ** 2) * round_bonus
+    open_interest = np.floor(base * 0.8 * (1.0 + days / 10.0) * oi_w / oi_w.sum() * oi_noise).astype(np.int64)
+
+    symbols = tuple(f"{root}{expiry:%y%m%d}{'C' if c else 'P'}{int(round(k * 1000)):08d}"
+                    for c, k in zip(is_call, K, strict=True))
+    mid = np.round((bid + ask) / 2.0, 2)
+    snap = ChainSnapshot(
+        underlying=underlying, expiry=expiry, ts=ts, spot=float(spot), symbols=symbols, strikes=K,
+        is_call=is_call, bid=bid, ask=ask, bid_size=bid_size, ask_size=ask_size, last=mid,
+        volume=volume, open_interest=open_interest, vendor_iv=sigma, vendor_delta=np.full(n, np.nan),
+        source="sim", session=path.day)
+    return SimChain(snap, float(q), float(F))
