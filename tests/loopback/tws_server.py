@@ -447,13 +447,14 @@ class LoopbackTWS:
         price = o.lmt_price if o.lmt_price is not None else self._far_price(o)
         debit = (price if o.action == "BUY" else -price) * 100  # per unit, in dollars
         strikes = sorted({li.strike for li, _, _ in legs if li.sec_type == "OPT"})
-        grid = [0.0, *strikes, 2 * max(strikes, default=1.0) + 1]
+        calls_short = sum(d * r for li, r, d in legs if li.right == "C") < 0
+        # net short calls lose without bound: the strike grid bounds the rest, the naked rule them
+        grid = [0.0, *strikes] + ([] if calls_short else [2 * max(strikes, default=1.0) + 1])
 
         def value(s: float) -> float:
             return sum(d * r * li.mult * (max(s - li.strike, 0) if li.right == "C" else max(li.strike - s, 0))
                        for li, r, d in legs if li.sec_type == "OPT")
 
-        calls_short = sum(d * r for li, r, d in legs if li.right == "C") < 0
         worst = -min(value(s) - debit for s in grid)
         if calls_short:  # unbounded above: naked calls
             worst = max(worst, sum(NAKED_MARGIN_RATE * li.strike * li.mult * r

@@ -1,0 +1,41 @@
+"""Interactive Brokers adapter (``ib_async``): the ``Broker`` protocol over IB Gateway / TWS.
+
+``make_ib_broker(settings, ledger)`` builds the broker of one ledger: the paper ledger connects to
+``settings.ib_port_paper``, the live ledger to ``settings.ib_port_live`` (same ``ib_host``,
+``ib_client_id``, ``ib_account``). It reconciles with that ledger's tables on every (re)connect and
+writes ``broker.*`` records to the audit log.
+"""
+
+from __future__ import annotations
+
+from engine.execution.ib.broker import Backoff, IBBroker
+from engine.execution.ib.reconcile import (
+    DbLedgerView,
+    LedgerOrder,
+    LedgerSnapshot,
+    LedgerView,
+    OrderDiff,
+    PositionDiff,
+    ReconcileReport,
+)
+
+
+def make_ib_broker(settings, ledger: str, *, db=None, audit=None, backoff: Backoff | None = None) -> IBBroker:
+    """The IB broker for ``ledger`` ("paper" | "live"). ``db``/``audit`` default to new
+    ``Database(settings)``/``AuditLog(db)``; pass the engine's own to share connections."""
+    from engine.core.errors import InvalidInput
+    from engine.store.audit import AuditLog
+    from engine.store.db import Database
+
+    if ledger not in ("paper", "live"):
+        raise InvalidInput(f"ledger must be paper or live, not {ledger!r}", field="account")
+    db = db if db is not None else Database(settings)
+    audit = audit if audit is not None else AuditLog(db)
+    port = settings.ib_port_live if ledger == "live" else settings.ib_port_paper
+    return IBBroker(host=settings.ib_host, port=port, client_id=settings.ib_client_id, ledger=ledger,
+                    ib_account=settings.ib_account, ledger_view=DbLedgerView(db, ledger), audit=audit,
+                    backoff=backoff)
+
+
+__all__ = ["Backoff", "DbLedgerView", "IBBroker", "LedgerOrder", "LedgerSnapshot", "LedgerView", "OrderDiff",
+           "PositionDiff", "ReconcileReport", "make_ib_broker"]

@@ -1,0 +1,619 @@
+"""``IBBroker``: the :class:`~engine.execution.broker.Broker` protocol over Interactive Brokers.
+
+Talks to IB Gateway or TWS through ``ib_async`` (the TWS API socket protocol). One instance serves
+one ledger: the paper ledger through the paper gateway port, the live ledger through the live one.
+
+* **Orders** — legs are qualified (:class:`~engine.execution.ib.contracts.ContractBook`), a
+  multi-leg order goes out as one BAG, ``orderRef`` carries our ``client_order_id`` (the
+  idempotency key: a second ``submit`` of the same id returns the first order's state).
+  ``submit`` waits for IB's acknowledgement (bounded by ``ack_timeout``) and returns it.
+* **Events** — status changes become :class:`OrderUpdate` s, executions become :class:`Fill` s
+  (:class:`~engine.execution.ib.fills.FillAssembler`): one per combo execution, with the legs'
+  commissions. A status that reports filled quantity is published only after the fills that
+  make it up, so the ledger never sees FILLED before the fill itself.
+* **Reconnect** — when the socket drops (gateway restart, network, IB's nightly reset), the
+  adapter reconnects with exponential backoff and jitter (:class:`Backoff`) until it succeeds or
+  :meth:`IBBroker.disconnect` is called.
+* **Reconcile** — after every (re)connect: open orders, today's executions and positions from
+  IB against the ledger (:mod:`engine.execution.ib.reconcile`); the report is kept
+  (``reports``), audited (``broker.reconcile``) and the missing fills are emitted as events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from math import gcd
+
+from ib_async import IB, ExecutionFilter, OrderState, StartupFetchNONE, Trade
+from ib_async import Fill as IBFill
+
+from engine.core.errors import BrokerError
+from engine.core.money import ZERO, D
+from engine.execution.broker import (
+    AccountSummary,
+    BrokerEvent,
+    BrokerOrder,
+    BrokerPosition,
+    Fill,
+    OrderLeg,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    WhatIf,
+)
+from engine.execution.ib.contracts import ContractBook
+from engine.execution.ib.fills import ComboExec, FillAssembler, LegExec
+from engine.execution.ib.orders import (
+    UNSET,
+    broker_order_from_ib,
+    map_status,
+    net_from_ib,
+    plain,
+    to_ib_order,
+    units,
+    with_changes,
+)
+from engine.execution.ib.reconcile import LedgerSnapshot, LedgerView, ReconcileReport, reconcile
+
+log = logging.getLogger(__name__)
+ACTOR = "broker:ib"
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnect delays: ``initial`` seconds, times ``factor`` per attempt, capped at ``maximum``,
+    each spread by ±``jitter`` (a fraction) so many clients do not reconnect in lockstep."""
+
+    initial: float = 0.5
+    factor: float = 2.0
+    maximum: float = 30.0
+    jitter: float = 0.1
+
+    def delays(self) -> Iterator[float]:
+        d = self.initial
+        while True:
+            yield max(0.0, d * (1 + random.uniform(-self.jitter, self.jitter)))
+            d = min(d * self.factor, self.maximum)
+
+
+@dataclass
+class _Tracked:
+    """One order this broker knows: ours, adopted from IB's open orders, or seen in executions."""
+
+    order: BrokerOrder
+    trade: Trade | None = None
+    cancel_requested: bool = False
+    last: OrderUpdate | None = None
+    held: OrderUpdate | None = None          # a status waiting for its fills
+    delivered_units: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _Subscription:
+    """An ``events()`` iterator; registered at creation so nothing published after is missed."""
+
+    def __init__(self, owner: IBBroker) -> None:
+        self._owner = owner
+        self.queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
+        owner._subscribers.add(self)
+
+    def __aiter__(self) -> _Subscription:
+        return self
+
+    async def __anext__(self) -> BrokerEvent:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self._owner._subscribers.discard(self)
+
+
+class IBBroker:
+    """Interactive Brokers behind the async ``Broker`` protocol (see module docstring)."""
+
+    name = "ib"
+
+    def __init__(self, *, host: str, port: int, client_id: int, ledger: str, ib_account: str | None = None,
+                 ledger_view: LedgerView | None = None, audit=None, backoff: Backoff | None = None,
+                 connect_timeout: float = 4.0, ack_timeout: float = 10.0, commission_wait: float = 2.0) -> None:
+        self.host, self.port, self.client_id = host, port, client_id
+        self.account = ledger
+        self.configured_account = ib_account
+        self.ib_account: str | None = None
+        self.ledger_view = ledger_view
+        self.audit = audit
+        self.backoff = backoff or Backoff()
+        self.connect_timeout, self.ack_timeout, self.commission_wait = connect_timeout, ack_timeout, commission_wait
+        self.ib = IB()
+        self.contracts = ContractBook()
+        self.reports: list[ReconcileReport] = []
+        self.reconnects = 0
+        self.last_error = ""
+        self._assembler = FillAssembler()
+        self._orders: dict[str, _Tracked] = {}
+        self._fills: dict[str, Fill] = {}
+        self._subscribers: set[_Subscription] = set()
+        self._submit_lock = asyncio.Lock()
+        self._closing = False
+        self._connecting = False
+        self._synced = False
+        self._reconnect_task: asyncio.Task | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.ib.orderStatusEvent += self._on_status
+        self.ib.execDetailsEvent += self._on_exec
+        self.ib.commissionReportEvent += self._on_commission
+        self.ib.disconnectedEvent += self._on_disconnected
+        self.ib.errorEvent += self._on_error
+
+    # --- connection ---------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.ib.isConnected() and self._synced
+
+    async def connect(self) -> None:
+        """Connect and reconcile; :class:`BrokerError` when the gateway cannot be reached."""
+        self._closing = False
+        await self._connect_once("connect")
+
+    async def disconnect(self) -> None:
+        self._closing = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+            self._reconnect_task = None
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        self._synced = False
+        self.ib.disconnect()
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait until connected and reconciled (after a drop); ``False`` on timeout."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while not self.connected and loop.time() < end:
+            await asyncio.sleep(0.02)
+        return self.connected
+
+    async def _connect_once(self, reason: str) -> None:
+        self._connecting = True
+        try:
+            await self.ib.connectAsync(self.host, self.port, clientId=self.client_id,
+                                       timeout=self.connect_timeout, fetchFields=StartupFetchNONE)
+            self.ib_account = self._pick_account(self.ib.managedAccounts())
+        except (OSError, TimeoutError, ConnectionError) as err:
+            self.ib.disconnect()
+            self.last_error = f"cannot reach Interactive Brokers at {self.host}:{self.port}: {err!r}"
+            raise BrokerError(self.last_error) from None
+        except BrokerError:
+            self.ib.disconnect()
+            raise
+        finally:
+            self._connecting = False
+        self._audit("broker.connected", {"host": self.host, "port": self.port, "client_id": self.client_id,
+                                         "account": self.ib_account, "reason": reason,
+                                         "server_version": self.ib.client.serverVersion()})
+        await self.reconcile(reason)
+        self._synced = True
+
+    def _pick_account(self, managed: list[str]) -> str:
+        if self.configured_account:
+            if self.configured_account not in managed:
+                raise BrokerError(f"SMART0DTE_IB_ACCOUNT={self.configured_account} is not managed by the "
+                                  f"gateway at {self.host}:{self.port} (it manages {', '.join(managed)})")
+            return self.configured_account
+        if len(managed) != 1:
+            raise BrokerError(f"the gateway manages {len(managed)} accounts ({', '.join(managed)}): "
+                              "set SMART0DTE_IB_ACCOUNT")
+        return managed[0]
+
+    def _on_disconnected(self) -> None:
+        if self._closing or self._connecting:
+            return
+        self._synced = False
+        log.warning("Interactive Brokers connection lost; reconnecting")
+        self._audit("broker.disconnected", {"host": self.host, "port": self.port})
+        if self._reconnect_task is None or self._reconnect_task.done():
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        for attempt, delay in enumerate(self.backoff.delays(), start=1):
+            await asyncio.sleep(delay)
+            if self._closing:
+                return
+            try:
+                await self._connect_once("reconnect")
+            except BrokerError as err:
+                log.info("reconnect attempt %d failed: %s", attempt, err)
+                continue
+            except Exception:  # a bug must not end the reconnect loop silently
+                log.exception("reconnect attempt %d crashed", attempt)
+                self.ib.disconnect()
+                continue
+            self.reconnects += 1
+            return
+
+    def _on_error(self, req_id: int, code: int, message: str, contract) -> None:
+        if code >= 2100 and code < 2200:  # farm status notices
+            return
+        self.last_error = f"IB {code}: {message}"
+
+    # --- events -------------------------------------------------------------------------
+    def events(self) -> AsyncIterator[BrokerEvent]:
+        return _Subscription(self)
+
+    def _publish(self, event: BrokerEvent) -> None:
+        for sub in list(self._subscribers):
+            sub.queue.put_nowait(event)
+
+    def _update_of(self, t: _Tracked) -> OrderUpdate | None:
+        trade = t.trade
+        if trade is None:
+            return t.last
+        mapped = map_status(trade, cancel_requested=t.cancel_requested, tif=t.order.tif)
+        if mapped is None:
+            return t.last
+        status, reason = mapped
+        st = trade.orderStatus
+        perm = st.permId or trade.order.permId
+        return OrderUpdate(
+            client_order_id=t.order.client_order_id, status=status, ts=datetime.now(UTC),
+            broker_order_id=str(perm) if perm else None, filled_quantity=units(t.order, st.filled),
+            remaining=units(t.order, st.remaining if status.is_working else 0),
+            avg_fill_price=net_from_ib(t.order.legs, st.avgFillPrice) if st.filled else None,
+            reason=reason, order=t.order)
+
+    def _refresh(self, t: _Tracked, *, force: bool = False) -> None:
+        """Publish ``t``'s state if it changed — held back while its fills are still coming."""
+        new = self._update_of(t)
+        if new is None:
+            return
+        old = t.held or t.last
+        if not force and old is not None and (old.status, old.filled_quantity) == (new.status, new.filled_quantity):
+            return
+        if new.filled_quantity > t.delivered_units:
+            t.held = new
+            return
+        t.held, t.last = None, new
+        self._publish(new)
+        t.changed.set()
+
+    def _on_status(self, trade: Trade) -> None:
+        t = self._orders.get(trade.order.orderRef)
+        if t is None:
+            return
+        t.trade = trade
+        self._assembler.track(t.order, str(trade.order.permId) if trade.order.permId else None)
+        self._refresh(t)
+
+    def _on_exec(self, trade: Trade, fill: IBFill) -> None:
+        coid = trade.order.orderRef or fill.execution.orderRef
+        if coid not in self._orders:
+            return
+        self._assembler.track(self._orders[coid].order, str(fill.execution.permId))
+        self._feed(coid, fill)
+        self._emit_ready()
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(self.commission_wait, self._flush)
+
+    def _on_commission(self, trade: Trade, fill: IBFill, report) -> None:
+        self._assembler.add_commission(report.execId, plain(report.commission))
+        self._emit_ready()
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        self._emit_ready(force=True)
+
+    def _feed(self, coid: str, fill: IBFill) -> None:
+        ex, c = fill.execution, fill.contract
+        ts = ex.time if ex.time.tzinfo else ex.time.replace(tzinfo=UTC)
+        if c.secType == "BAG":
+            self._assembler.add_combo(coid, ComboExec(ex.execId, int(round(ex.shares)), ts))
+            return
+        symbol = self.contracts.remember(c)
+        if symbol is None:
+            return
+        commission = fill.commissionReport.commission if fill.commissionReport.execId == ex.execId else None
+        self._assembler.add_leg(coid, LegExec(
+            ex.execId, symbol, Side.BUY if ex.side == "BOT" else Side.SELL, int(round(ex.shares)),
+            plain(ex.price), ts, "add" if ex.lastLiquidity == 1 else "remove",
+            None if commission is None else plain(commission)))
+
+    def _emit_ready(self, force: bool = False) -> list[Fill]:
+        done = frozenset(k for k, t in self._orders.items()
+                         if (t.last is not None and t.last.status.is_terminal)
+                         or (t.held is not None and t.held.status.is_terminal)
+                         or (t.trade is not None and t.trade.isDone()))
+        fills = self._assembler.ready(force=force, done=done)
+        for f in fills:
+            self._fills[f.exec_id] = f
+            t = self._orders.get(f.client_order_id)
+            if t is not None:
+                t.delivered_units += f.quantity
+            self._publish(f)
+        for t in self._orders.values():
+            if t.held is not None and t.held.filled_quantity <= t.delivered_units:
+                self._refresh(t, force=True)
+        return fills
+
+    # --- orders -------------------------------------------------------------------------
+    def _require_connection(self) -> None:
+        if not self.connected:
+            raise BrokerError(f"not connected to Interactive Brokers at {self.host}:{self.port}"
+                              + (f" ({self.last_error})" if self.last_error else ""))
+
+    async def submit(self, order: BrokerOrder) -> OrderUpdate:
+        async with self._submit_lock:
+            known = self._orders.get(order.client_order_id)
+            if known is not None:
+                return self._update_of(known) or self._placeholder(known.order, OrderStatus.SUBMITTED)
+            if not self.connected:
+                return self._placeholder(order, OrderStatus.REJECTED, "not connected to Interactive Brokers"
+                                         + (f": {self.last_error}" if self.last_error else ""))
+            contract = await self.contracts.order_contract(self.ib, order.underlying, order.legs)
+            ib_order = to_ib_order(order, self.ib_account or "")
+            t = _Tracked(order)
+            self._orders[order.client_order_id] = t
+            t.trade = self.ib.placeOrder(contract, ib_order)
+            self._assembler.track(order, None)
+        await self._wait(t, lambda u: u is not None and u.status is not OrderStatus.SUBMITTED)
+        return self._update_of(t) or self._placeholder(order, OrderStatus.SUBMITTED)
+
+    @staticmethod
+    def _placeholder(order: BrokerOrder, status: OrderStatus, reason: str = "") -> OrderUpdate:
+        return OrderUpdate(order.client_order_id, status, datetime.now(UTC), reason=reason, order=order,
+                           remaining=order.quantity if status.is_working else 0)
+
+    async def _wait(self, t: _Tracked, done, timeout: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + (self.ack_timeout if timeout is None else timeout)
+        while not done(self._update_of(t)):
+            left = end - loop.time()
+            if left <= 0 or not self.ib.isConnected():
+                return
+            t.changed.clear()
+            try:
+                await asyncio.wait_for(t.changed.wait(), min(left, 0.25))
+            except TimeoutError:
+                pass
+
+    def _tracked(self, client_order_id: str) -> _Tracked:
+        t = self._orders.get(client_order_id)
+        if t is None:
+            raise BrokerError(f"Interactive Brokers has no order {client_order_id!r} from us")
+        return t
+
+    async def cancel(self, client_order_id: str) -> OrderUpdate:
+        t = self._tracked(client_order_id)
+        current = self._update_of(t)
+        if current is not None and current.status.is_terminal:
+            return current
+        self._require_connection()
+        if t.trade is None:
+            raise BrokerError(f"order {client_order_id} was never placed at Interactive Brokers")
+        t.cancel_requested = True
+        self.ib.cancelOrder(t.trade.order)
+        await self._wait(t, lambda u: u is not None and u.status.is_terminal)
+        return self._update_of(t) or self._placeholder(t.order, OrderStatus.PENDING_CANCEL)
+
+    async def replace(self, client_order_id: str, *, limit_price: Decimal | None = None,
+                      quantity: int | None = None) -> OrderUpdate:
+        t = self._tracked(client_order_id)
+        self._require_connection()
+        current = self._update_of(t)
+        if t.trade is None or current is None or current.status.is_terminal:
+            raise BrokerError(f"order {client_order_id} is not working at Interactive Brokers")
+        new_order = t.order.with_price(limit_price, quantity)
+        if quantity is not None and quantity < current.filled_quantity:
+            raise BrokerError(f"cannot reduce {client_order_id} below its filled {current.filled_quantity}")
+        with_changes(t.order, t.trade.order, limit_price, quantity)
+        t.order = new_order
+        marker = len(t.trade.log)
+        self.ib.placeOrder(t.trade.contract, t.trade.order)
+        await self._wait(t, lambda u: any(e.message in ("Modified", "") or e.errorCode
+                                          for e in t.trade.log[marker + 1:]) or (u is not None and u.status.is_terminal))
+        self._refresh(t, force=True)
+        return self._update_of(t) or self._placeholder(new_order, OrderStatus.ACCEPTED)
+
+    async def open_orders(self) -> list[OrderUpdate]:
+        self._require_connection()
+        return await self._fetch_open_orders()
+
+    async def _fetch_open_orders(self) -> list[OrderUpdate]:
+        trades = await asyncio.wait_for(self.ib.reqOpenOrdersAsync(), self.ack_timeout)
+        out = []
+        for trade in trades:
+            t = await self._adopt(trade)
+            u = self._update_of(t)
+            if u is not None and u.status.is_working:
+                out.append(u)
+        return out
+
+    async def _adopt(self, trade: Trade) -> _Tracked:
+        """Track an order IB reports (ours from before a restart, or one placed by hand)."""
+        coid = trade.order.orderRef or f"ib-{trade.order.permId}"
+        t = self._orders.get(coid)
+        if t is None:
+            c = trade.contract
+            if c.secType == "BAG":
+                symbols = [await self.contracts.symbol_of(self.ib, leg.conId) for leg in c.comboLegs]
+            else:
+                symbols = [self.contracts.remember(c) or await self.contracts.symbol_of(self.ib, c.conId)]
+            t = self._orders[coid] = _Tracked(broker_order_from_ib(trade, self.account, symbols))
+        t.trade = trade
+        self._assembler.track(t.order, str(trade.order.permId) if trade.order.permId else None)
+        return t
+
+    # --- executions ---------------------------------------------------------------------
+    async def executions(self, since: datetime | None = None) -> list[Fill]:
+        self._require_connection()
+        return await self._fetch_executions(since, {})
+
+    async def _fetch_executions(self, since: datetime | None, ledger_orders: dict[str, BrokerOrder]) -> list[Fill]:
+        flt = ExecutionFilter(acctCode=self.ib_account or "",
+                              time=since.astimezone(UTC).strftime("%Y%m%d-%H:%M:%S") if since else "")
+        raw: list[IBFill] = await asyncio.wait_for(self.ib.reqExecutionsAsync(flt), self.ack_timeout)
+        await self._await_commissions({f.execution.execId for f in raw if f.contract.secType != "BAG"})
+        stored = {f.execution.execId: f for f in self.ib.fills()}
+        by_order: dict[str, list[IBFill]] = {}
+        for f in raw:
+            by_order.setdefault(f.execution.orderRef or f"ib-{f.execution.permId}", []).append(stored.get(
+                f.execution.execId, f))
+        for coid, group in by_order.items():
+            if coid not in self._orders:
+                order = ledger_orders.get(coid) or self._order_from_executions(coid, group)
+                self._orders[coid] = _Tracked(order)
+            self._assembler.track(self._orders[coid].order, str(group[0].execution.permId))
+            for f in group:
+                self._feed(coid, f)
+        self._emit_ready(force=True)
+        reported = {f.execution.execId for f in raw}
+        return [f for f in self._fills.values() if f.exec_id.removesuffix("+combo") in reported]
+
+    async def _await_commissions(self, exec_ids: set[str]) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.commission_wait
+        while loop.time() < end:
+            have = {f.execution.execId for f in self.ib.fills() if f.commissionReport.execId}
+            if exec_ids <= have:
+                return
+            await asyncio.sleep(0.02)
+
+    def _order_from_executions(self, coid: str, group: list[IBFill]) -> BrokerOrder:
+        """An order neither we nor the ledger know (placed by hand in TWS): its legs and ratios
+        from the leg executions themselves."""
+        legs: dict[str, tuple[Side, int]] = {}
+        underlying = ""
+        for f in group:
+            if f.contract.secType == "BAG":
+                underlying = f.contract.symbol
+                continue
+            sym = self.contracts.remember(f.contract) or str(f.contract.conId)
+            side, qty = legs.get(sym, (Side.BUY if f.execution.side == "BOT" else Side.SELL, 0))
+            legs[sym] = (side, qty + int(round(f.execution.shares)))
+            underlying = underlying or f.contract.symbol
+        unit = 0
+        for _, q in legs.values():
+            unit = gcd(unit, q)
+        unit = unit or 1
+        return BrokerOrder(coid, self.account, underlying,
+                           tuple(OrderLeg(s, side, max(1, q // unit)) for s, (side, q) in legs.items()),
+                           unit if len(legs) > 1 else sum(q for _, q in legs.values()),
+                           order_type=OrderType.MARKET)
+
+    # --- positions, account, what-if -----------------------------------------------------
+    async def positions(self) -> list[BrokerPosition]:
+        self._require_connection()
+        return await self._fetch_positions()
+
+    async def _fetch_positions(self) -> list[BrokerPosition]:
+        raw = await asyncio.wait_for(self.ib.reqPositionsAsync(), self.ack_timeout)
+        out = []
+        for p in raw:
+            if self.ib_account and p.account != self.ib_account:
+                continue
+            sym = self.contracts.remember(p.contract)
+            if sym is None or not p.position:
+                continue
+            mult = int(p.contract.multiplier or 1)
+            out.append(BrokerPosition(sym, int(round(p.position)), plain(p.avgCost / mult),
+                                      p.account))
+        return sorted(out, key=lambda x: x.symbol)
+
+    async def account_summary(self) -> AccountSummary:
+        self._require_connection()
+        values = await asyncio.wait_for(self.ib.accountSummaryAsync(self.ib_account or ""), self.ack_timeout)
+        tags = {v.tag: v.value for v in values if v.currency in ("USD", "BASE", "")}
+
+        def num(tag: str) -> Decimal:
+            try:
+                return D(tags.get(tag) or 0)
+            except ValueError:
+                return ZERO
+
+        return AccountSummary(self.ib_account or "", num("NetLiquidation"), num("TotalCashValue"),
+                              num("BuyingPower"), num("InitMarginReq"), num("MaintMarginReq"), "USD",
+                              {k: v for k, v in tags.items() if k not in (
+                                  "NetLiquidation", "TotalCashValue", "BuyingPower", "InitMarginReq",
+                                  "MaintMarginReq")})
+
+    async def what_if(self, order: BrokerOrder) -> WhatIf:
+        """IB's margin and commission preview (``whatIfOrder``); nothing is placed."""
+        self._require_connection()
+        contract = await self.contracts.order_contract(self.ib, order.underlying, order.legs)
+        self.last_error = ""
+        state = await asyncio.wait_for(self.ib.whatIfOrderAsync(contract, to_ib_order(order, self.ib_account or "")),
+                                       self.ack_timeout)
+        if not isinstance(state, OrderState):
+            raise BrokerError(f"Interactive Brokers gave no margin preview ({self.last_error or 'no answer'})")
+
+        def num(text: str | float) -> Decimal | None:
+            try:
+                v = float(text)
+            except (TypeError, ValueError):
+                return None
+            return None if v == UNSET else plain(v)
+
+        return WhatIf(initial_margin_change=num(state.initMarginChange) or ZERO,
+                      maintenance_margin_change=num(state.maintMarginChange) or ZERO,
+                      commission=num(state.commission) or ZERO,
+                      equity_with_loan_after=num(state.equityWithLoanAfter), warning=state.warningText)
+
+    # --- reconciliation ------------------------------------------------------------------
+    async def reconcile(self, reason: str = "manual") -> ReconcileReport:
+        """Compare IB's open orders, today's executions and positions with the ledger; emit what
+        the ledger is missing; audit and return the typed report."""
+        snapshot = (await asyncio.to_thread(self.ledger_view.snapshot) if self.ledger_view is not None
+                    else LedgerSnapshot({}, frozenset(), {}))
+        open_updates = await self._fetch_open_orders()
+        ledger_orders = {k: v.order for k, v in snapshot.orders.items() if v.order is not None}
+        fills = await self._fetch_executions(None, ledger_orders)
+        positions = await self._fetch_positions()
+        self._settle_closed({u.client_order_id for u in open_updates})
+        report = reconcile(snapshot, ledger=self.account, account=self.ib_account or "", ts=datetime.now(UTC),
+                           reason=reason, open_orders=open_updates, executions=fills, positions=positions)
+        self.reports.append(report)
+        self._audit("broker.reconcile", report.to_dict())
+        if not report.clean:
+            log.warning("IB reconciliation (%s): %d missing fills, %d order and %d position differences",
+                        reason, len(report.missing_fills), len(report.order_diffs), len(report.position_diffs))
+        return report
+
+    def _settle_closed(self, open_ids: set[str]) -> None:
+        """Orders we saw working that IB no longer lists as open finished while we were away:
+        FILLED when today's executions cover them, else CANCELED (IB closed them: a cancel, the
+        end of the day, or a refusal we never heard)."""
+        for coid, t in self._orders.items():
+            if coid in open_ids or t.trade is None:
+                continue
+            current = self._update_of(t)
+            if current is None or current.status.is_terminal:
+                continue
+            t.trade = None
+            full = t.delivered_units >= t.order.quantity
+            t.last = OrderUpdate(
+                coid, OrderStatus.FILLED if full else OrderStatus.CANCELED, datetime.now(UTC),
+                broker_order_id=current.broker_order_id, filled_quantity=t.delivered_units,
+                avg_fill_price=self._avg_price(coid),
+                reason="" if full else "no longer open at Interactive Brokers when we reconnected",
+                order=t.order)
+            t.held = None
+            self._publish(t.last)
+            t.changed.set()
+
+    def _avg_price(self, coid: str) -> Decimal | None:
+        mine = [f for f in self._fills.values() if f.client_order_id == coid]
+        n = sum(f.quantity for f in mine)
+        return (sum((f.net_price * f.quantity for f in mine), ZERO) / n).quantize(Decimal("0.0001")) if n else None
+
+    def _audit(self, kind: str, data: dict) -> None:
+        if self.audit is None:
+            return
+        try:
+            self.audit.append(kind, actor=ACTOR, data=data, ledger=self.account)
+        except Exception:  # the broker must keep running; the failure itself is logged loudly
+            log.exception("audit append of %s failed", kind)
