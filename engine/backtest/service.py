@@ -1,0 +1,246 @@
+"""``BacktestService``: the backtester's public face (runs, payoffs, sweeps).
+
+``BacktestService(settings, market=)``::
+
+    result = await svc.run(BacktestParams(strategy="iron_condor", start=..., end=...))
+    result.to_dict()        # the CLI's JSON (strategy, underlying, start, end, data, trades, ...)
+    p = await svc.payoff(PayoffParams(strategy="iron_condor", underlying="SPY"))   # on the live chain
+    ranked = svc.sweep(base_params, {"short_delta": [...], "wing_width": [...]}, metric="sharpe")
+
+``run_sync(params, history=None)`` runs in the calling thread (``run`` moves it to a worker
+thread so an event loop stays responsive); passing ``history`` skips loading (sweeps, tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from engine.backtest.calibration import calibrate_file
+from engine.backtest.data import History, load_store, load_synthetic
+from engine.backtest.engine import DayContext, DayEngine, DayResult, Trade, TradePlan
+from engine.backtest.fills import BacktestFiller
+from engine.backtest.filters import entry_filter
+from engine.backtest.metrics import Metrics, compute, curve_points, equity_curve
+from engine.backtest.params import BacktestParams, PayoffParams, StructurePlan
+from engine.backtest.pricing import MarketModel
+from engine.core.errors import NoData
+
+
+@dataclass
+class BacktestResult:
+    """Everything a run produced; :meth:`to_dict` is the CLI/tool JSON."""
+
+    strategy: str
+    underlying: str
+    start: date
+    end: date
+    data: str  # "quoted" | "modeled"
+    source: str  # "store" | "synthetic"
+    capital: float
+    days: list[date]
+    daily_pnl: list[float]
+    equity: list[float]
+    trades: list[Trade]
+    metrics: Metrics
+    iv_sources: list[str]
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    report: Path | None = None
+    png: Path | None = None
+    png_error: str | None = None
+
+    def to_dict(self, *, with_trades: bool = True) -> dict:
+        m = self.metrics
+        out = {
+            "strategy": self.strategy, "underlying": self.underlying, "start": self.start.isoformat(),
+            "end": self.end.isoformat(), "data": self.data, "trades": m.trades,
+            "total_pnl": round(m.total_pnl, 2), "win_rate": m.win_rate, "profit_factor": m.profit_factor,
+            "max_drawdown": round(m.max_drawdown, 2), "sharpe": m.sharpe,
+            "equity_curve": curve_points(self.days, np.asarray(self.equity)),
+            "report": None if self.report is None else str(self.report),
+            # beyond the contract: the rest of the statistics and the trades table
+            "source": self.source, "sessions": len(self.days), "metrics": m.to_dict(),
+            "iv_source": sorted(set(self.iv_sources)), "png": None if self.png is None else str(self.png),
+            "png_error": self.png_error, "skipped": len(self.skipped), "notes": self.notes,
+        }
+        if with_trades:
+            out["trades_table"] = [trade_row(t) for t in self.trades]
+        return out
+
+
+def trade_row(t: Trade) -> dict:
+    return {"day": t.day.isoformat(), "strategy": t.label, "legs": t.legs, "quantity": t.quantity,
+            "entry_time": t.entry_time, "exit_time": t.exit_time, "entry_spot": round(t.entry_spot, 2),
+            "exit_spot": round(t.exit_spot, 2), "entry_price": t.entry_price, "exit_price": t.exit_price,
+            "fees": t.fees, "pnl": t.pnl, "exit_reason": t.exit_reason, "max_loss": t.max_loss}
+
+
+def _plan(p: StructurePlan, settlement: str, label: str) -> TradePlan:
+    return TradePlan(spec=p.spec(), entry=p.entry, exit=p.exit, take_profit=p.take_profit, stop_loss=p.stop_loss,
+                     quantity=p.quantity, risk_per_trade=p.risk_per_trade, settlement=settlement,
+                     entry_filter=entry_filter(p.entry_filter), label=label)
+
+
+class BacktestService:
+    """See module doc."""
+
+    def __init__(self, settings, market=None) -> None:
+        self.settings = settings
+        self.market = market
+        self.config = settings.backtest
+
+    # --- building blocks ----------------------------------------------------------------------
+    def market_model(self) -> MarketModel:
+        c = self.config
+        kw = {}
+        if c.skew_chain is not None:
+            kw["skew"], kw["spread"] = calibrate_file(c.skew_chain)
+        return MarketModel(rate=self.settings.risk_free_rate, vix_scale=c.vix_scale, rv_premium=c.rv_premium,
+                           fallback_iv=c.fallback_iv, strike_step=c.strike_step, **kw)
+
+    def load_history(self, params: BacktestParams) -> History:
+        source = params.source or self.config.source
+        if source == "synthetic":
+            seed = params.seed if params.seed is not None else self.config.synthetic_seed
+            return load_synthetic(params.underlying, params.start, params.end, seed)
+        return load_store(self.settings, params.underlying, params.start, params.end)
+
+    def plans(self, params: BacktestParams) -> list[TradePlan]:
+        settlement = params.settlement or self.config.settlement
+        main = _plan(params, settlement, params.strategy)
+        return [main] + [_plan(p, settlement, f"{p.strategy}#{i + 2}") for i, p in enumerate(params.also)]
+
+    # --- runs ---------------------------------------------------------------------------------
+    async def run(self, params: BacktestParams | dict) -> BacktestResult:
+        return await asyncio.to_thread(self.run_sync, BacktestParams.coerce(params))
+
+    def run_sync(self, params: BacktestParams | dict, history: History | None = None) -> BacktestResult:
+        params = BacktestParams.coerce(params)
+        history = history if history is not None else self.load_history(params)
+        sessions = [s for s in history.sessions if params.start <= s.day <= params.end]
+        if not sessions:
+            raise NoData(f"no {params.underlying} sessions between {params.start} and {params.end}")
+        engine = DayEngine(history.symbol, self.market_model(),
+                           BacktestFiller(self.settings.fills, displayed_size=self.config.modeled_size))
+        plans = self.plans(params)
+        capital = params.capital or self.config.capital
+        days = self._play(engine, plans, history, sessions, capital, params)
+        return self._result(params, history, days, capital)
+
+    def _play(self, engine: DayEngine, plans: list[TradePlan], history: History, sessions, capital: float,
+              params: BacktestParams) -> list[DayResult]:
+        by_day = {s.day: i for i, s in enumerate(history.sessions)}
+        out: list[DayResult] = []
+        equity = capital
+        show = params.progress if params.progress is not None else (
+            self.config.progress and len(sessions) > 20 and sys.stderr.isatty())
+        progress = _progress(len(sessions)) if show else None
+        try:
+            for s in sessions:
+                i = by_day[s.day]
+                prev = history.sessions[i - 1] if i > 0 else None
+                nxt = history.sessions[i + 1] if i + 1 < len(history.sessions) else None
+                ctx = DayContext(prev=prev, next_open=None if nxt is None else float(nxt.open[0]), equity=equity)
+                day = engine.run(s, plans, ctx)
+                equity += float(sum(t.pnl for t in day.trades))
+                out.append(day)
+                if progress is not None:
+                    progress[0].advance(progress[1])
+        finally:
+            if progress is not None:
+                progress[0].stop()
+        return out
+
+    def _result(self, params: BacktestParams, history: History, days: list[DayResult], capital: float) -> BacktestResult:
+        trades = [t for d in days for t in d.trades]
+        daily = np.array([float(sum((t.pnl for t in d.trades), Decimal(0))) for d in days])
+        metrics = compute(np.array([float(t.pnl) for t in trades]), daily, capital,
+                          float(sum(d.minutes_in_market for d in days)), float(sum(d.minutes for d in days)))
+        notes = list(history.notes)
+        if not history.has_vix:
+            notes.append("no VIX minute bars: ATM IV from the previous session's realized vol")
+        res = BacktestResult(
+            strategy=params.strategy, underlying=params.underlying, start=params.start, end=params.end,
+            data="modeled", source=history.source, capital=capital, days=[d.day for d in days],
+            daily_pnl=daily.round(2).tolist(), equity=equity_curve(capital, daily).round(2).tolist(), trades=trades,
+            metrics=metrics, iv_sources=[d.iv_source for d in days], skipped=[x for d in days for x in d.skipped],
+            notes=notes)
+        if params.report:
+            self._write_report(res, params)
+        return res
+
+    def _write_report(self, res: BacktestResult, params: BacktestParams) -> None:
+        from engine.backtest.report import PngExportError, build_figure, write_html, write_png
+
+        key = hashlib.sha256(params.model_dump_json().encode()).hexdigest()[:10]
+        base = self.settings.path("reports", "backtest", f"{params.underlying}-{params.strategy}-"
+                                  f"{params.start}-{params.end}-{key}.html")
+        res.report = write_html(res, base)
+        if self.config.png:
+            try:
+                res.png = write_png(build_figure(res), base.with_suffix(".png"), self.config.browser_path)
+            except PngExportError as err:
+                res.png_error = str(err)
+
+    # --- payoff on the live chain -------------------------------------------------------------
+    async def payoff(self, params: PayoffParams | dict):
+        """The structure on the current chain at mid prices: a :class:`~engine.strategies.Payoff`.
+
+        Calendars read a second chain (``far_expiry``, default the next listed expiry) for the long
+        leg, valued at the near expiry with that chain's IV at its strike.
+        """
+        from engine.strategies import ChainView, build, payoff
+
+        params = PayoffParams.coerce(params)
+        if self.market is None:
+            raise NoData("no market service to read the current chain from")
+        chain = await self.market.chain(params.underlying, params.expiry)
+        chains = {chain.expiry: chain}
+        far = params.far_expiry
+        if params.strategy == "calendar":
+            if far is None:
+                later = [d for d in await self.market.expirations(params.underlying) if d > chain.expiry]
+                if not later:
+                    raise NoData(f"no {params.underlying} expiry after {chain.expiry} for the calendar's long leg")
+                far = later[0]
+            chains[far] = await self.market.chain(params.underlying, far)
+        structure = build(params.spec(), ChainView.from_chain(chain, far_expiry=far))
+        mids, far_vol = [], 0.0
+        for leg in structure.legs:
+            ch = chains[leg.expiry or chain.expiry]
+            side = ch.calls if leg.is_call else ch.puts
+            idx = ch.by_strike(leg.right, leg.strike)
+            mids.append(float(side.mid[idx]))
+            if ch is not chain:
+                far_vol = float(side.iv[idx])
+        return payoff(structure, np.array(mids), quantity=params.quantity, spot=float(chain.spot),
+                      far_vol=far_vol if far_vol > 0 else 0.2, rate=self.settings.risk_free_rate)
+
+    # --- sweeps -------------------------------------------------------------------------------
+    def sweep(self, base: BacktestParams, grid: dict[str, list], *, metric: str = "sharpe",
+              backend: str | None = None, workers: int | None = None, top: int | None = None):
+        """Grid search ranked by ``metric``; see :func:`engine.backtest.sweep.run_sweep`."""
+        from engine.backtest.sweep import run_sweep
+
+        history = self.load_history(base)
+        return run_sweep(self, base, grid, history, metric=metric, backend=backend or self.config.sweep_backend,
+                         workers=workers or self.config.sweep_workers, top=top)
+
+
+def _progress(total: int):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    # stderr: stdout may be carrying the JSON answer
+    p = Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                 console=Console(stderr=True), transient=True)
+    p.start()
+    return p, p.add_task("sessions", total=total)
