@@ -1,0 +1,409 @@
+"""``ExecutionService``: the engine's one door to orders (stage → confirm), ledgers, the kill switch
+and the trading mode. Every order from every source goes through :meth:`_guard`.
+
+* ``stage(request, principal)`` needs no person: it resolves and prices the legs, runs the risk
+  guard and stores a :class:`Ticket` (120 s, wall clock — see :mod:`engine.execution.tickets`).
+* ``confirm(ticket_id, principal)`` needs a PERSON principal; live tickets also need
+  ``SMART0DTE_LIVE_TRADING=armed``, a configured live broker, the live mode switched on by a person
+  and the live-trader role. Quotes are fetched again and the guard runs again before sending.
+* Paper and live are separate ledgers, with separate brokers and order managers; both can run at
+  once. On first use of a ledger in a process the order manager reconciles with its broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.core.clock import NY
+from engine.core.errors import InvalidInput, PermissionDenied, RiskRejected, TicketError
+from engine.core.instruments import looks_like_option, parse_occ
+from engine.core.principal import Principal, Role
+from engine.execution.account import LedgerView, kill_state, wall_now, write_kill_state
+from engine.execution.broker import BrokerOrder, OrderType, TimeInForce
+from engine.execution.fees import FeeSchedule
+from engine.execution.fill_model import FillModel
+from engine.execution.pricing import Priced, preview_dict, price_order, risk_order, signed_limit
+from engine.execution.risk import KILL_STATES, RiskContext, RiskDecision, RiskGuard, is_risk_reducing
+from engine.execution.structures import OrderRequest, ResolvedLeg, check_tick, resolve_legs
+from engine.execution.tickets import TicketStore, new_ticket_id, wall_iso
+
+log = logging.getLogger(__name__)
+LEDGERS = ("paper", "live")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str
+    account: str
+    expires_at: datetime
+    preview: dict
+    risk: dict
+
+    def to_dict(self) -> dict:
+        return {"ticket_id": self.ticket_id, "account": self.account, "expires_at": self.expires_at,
+                "preview": self.preview, "risk": self.risk}
+
+
+class ExecutionService:
+    def __init__(self, settings: Any, *, db: Any, market: Any, audit: Any, brokers: dict | None = None) -> None:
+        self.settings, self.db, self.market, self.audit = settings, db, market, audit
+        self.model = FillModel(settings.fills)
+        self.fees = FeeSchedule.from_config(settings.fills)
+        self.guard = RiskGuard(settings.risk)
+        self.tickets = TicketStore(db, settings.ticket_ttl_seconds)
+        self._brokers: dict[str, Any] = dict(brokers or {})
+        self._managers: dict[str, Any] = {}
+
+    # --- brokers and order managers ----------------------------------------------------------------
+    def _make_broker(self, ledger: str) -> Any:
+        if ledger == "paper":
+            from engine.execution.paper import PaperBroker
+
+            return PaperBroker(self.db, self.market, fill_model=self.model, fees=self.fees, account="paper",
+                               starting_cash=self.settings.risk.paper_starting_cash, option_close=self._option_close)
+        if self.settings.live_broker != "ib":
+            raise PermissionDenied("no live broker is configured (SMART0DTE_LIVE_BROKER=ib)")
+        from engine.execution.ib.broker import IBBroker
+        from engine.execution.ib.reconcile import DbLedgerView
+
+        s = self.settings
+        return IBBroker(host=s.ib_host, port=s.ib_port_live, client_id=s.ib_client_id, ledger="live",
+                        ib_account=s.ib_account, ledger_view=DbLedgerView(self.db, "live"), audit=self.audit)
+
+    async def manager(self, ledger: str):
+        """The order manager of ``ledger``: broker connected, reconciled, paper book polled."""
+        from engine.execution.oms import OrderManager
+        from engine.portfolio.ledger import ensure_deposit
+
+        ledger = _ledger(ledger)
+        oms = self._managers.get(ledger)
+        if oms is not None:
+            return oms
+        broker = self._brokers.get(ledger) or self._make_broker(ledger)
+        self._brokers[ledger] = broker
+        if not broker.connected:
+            await broker.connect()
+        oms = OrderManager(self.db, self.audit, broker, ledger, market_now=self.market.clock.now)
+        if ledger == "paper":
+            with self.db.session(ledger) as s:
+                ensure_deposit(s, self.settings.risk.paper_starting_cash)
+        await oms.reconcile()
+        self._managers[ledger] = oms
+        await self.poll(ledger)
+        return oms
+
+    async def poll(self, ledger: str = "paper") -> int:
+        """Let the paper broker re-examine resting orders, and book what it did."""
+        oms = self._managers.get(ledger)
+        if oms is None:
+            return 0
+        poll = getattr(oms.broker, "poll", None)
+        n = await poll() if poll is not None else 0
+        await oms.pump()
+        return n
+
+    def _option_close(self, order: BrokerOrder, now: datetime) -> datetime | None:
+        """When a DAY order of ``order``'s contracts stops trading today."""
+        day = now.astimezone(NY).date()
+        closes = []
+        for leg in order.legs:
+            if looks_like_option(leg.symbol):
+                span = self.market.hours.option_hours(order.underlying, day, parse_occ(leg.symbol).expiry)
+                if span is not None:
+                    closes.append(span[1])
+        return min(closes) if closes else None
+
+    # --- staging -------------------------------------------------------------------------------
+    async def stage(self, request: Any, principal: Principal) -> Ticket:
+        req = OrderRequest.parse(request)
+        ledger = req.account
+        if ledger == "live":
+            self._require_live_possible()
+        legs, chain = await resolve_legs(req, lambda spec: self.market.chain(req.underlying, spec))
+        priced = await self._price(legs, req.quantity, OrderType(req.order_type), req.limit_price,
+                                   float(chain.spot), chain=chain)
+        check_tick(priced.limit_price, legs)
+        stop = signed_limit(req.stop_price, priced.mid)
+        check_tick(stop, legs, "stop_price")
+        ticket_id = new_ticket_id()
+        order = BrokerOrder(ticket_id, ledger, req.underlying, tuple(leg.order_leg for leg in legs), req.quantity,
+                            OrderType(req.order_type), priced.limit_price, stop, TimeInForce(req.tif),
+                            created_at=self.market.clock.now())
+        decision = await self._guard(priced, ticket_id, req.underlying, ledger)
+        preview = preview_dict(priced)
+        owner = principal.on_behalf_of or principal.id
+        row = self.tickets.create(ledger, ticket_id=ticket_id, principal=principal.label, owner=owner,
+                                  request=req.model_dump(mode="json"), order=order.to_dict(),
+                                  preview=_jsonable(preview), risk=decision.to_dict(), passed=decision.passed)
+        self.audit.append("order.staged", actor=principal.label, ledger=ledger, data={
+            "ticket_id": ticket_id, "order": order.to_dict(), "net_price": preview["net_price"],
+            "max_loss": preview["max_loss"], "risk_passed": decision.passed})
+        self.audit.append("risk.decision", actor="risk-guard", ledger=ledger,
+                          data={"ticket_id": ticket_id, "stage": "stage", **decision.to_dict()})
+        await self._maybe_halt(decision, ledger)
+        return Ticket(ticket_id, ledger, wall_iso(row.expires_wall), preview, decision.to_dict())
+
+    async def _price(self, legs: list[ResolvedLeg], quantity: int, order_type: OrderType, limit: Decimal | None,
+                     spot: float, chain: Any = None) -> Priced:
+        quotes = []
+        for leg in legs:
+            q = None
+            if chain is not None and leg.contract is not None and leg.contract.expiry == chain.expiry:
+                q = chain.quote(leg.symbol)
+            quotes.append(q if q is not None else await self.market.quote(leg.symbol))
+        return price_order(legs, quotes, quantity, order_type, limit, model=self.model, fees=self.fees, spot=spot,
+                           naked_pct=self.settings.risk.margin_naked_pct)
+
+    # --- the guard -----------------------------------------------------------------------------
+    async def context(self, ledger: str, legs: list[ResolvedLeg] | None = None, underlying: str = "",
+                      client_order_id: str = "") -> RiskContext:
+        """The account state the guard sees now."""
+        await self.manager(ledger)
+        now = self.market.clock.now().astimezone(NY)
+        view = LedgerView(self.db, self.market, ledger, naked_pct=self.settings.risk.margin_naked_pct)
+        positions = await view.positions()
+        open_orders, working = view.working()
+        day = await view.pnl("today", now)
+        if ledger == "live" and ledger in self._brokers:
+            bp = float((await self._brokers[ledger].account_summary()).buying_power)
+        else:
+            bp = float(day["cash"] - await view.margin_held())
+        daily = float(day["total"])
+        market_open, close = self._hours(legs or [], underlying, now)
+        return RiskContext(
+            now=now, kill_state=kill_state(self.db, ledger)["state"], market_open=market_open,
+            session_close=close, positions={p["symbol"]: p["quantity"] for p in positions},
+            open_contracts=sum(abs(p["quantity"]) for p in positions if p["multiplier"] != 1),
+            working_contracts=working, open_orders=open_orders, buying_power=bp, daily_pnl=daily,
+            recent_orders=view.recent_order_times(), wall_now=wall_now(),
+            known_client_ids={client_order_id} if client_order_id and view.order_exists(client_order_id) else set(),
+            stale_after_s=self.settings.stale_quote_seconds)
+
+    def _hours(self, legs: list[ResolvedLeg], underlying: str, now: datetime) -> tuple[bool, datetime | None]:
+        from engine.market import calendar
+
+        hours = self.market.hours
+        opened, closes = True, []
+        for leg in legs:
+            if leg.contract is None:
+                opened &= calendar.is_open(now)
+                continue
+            opened &= hours.option_trading(underlying, leg.contract.expiry, now)
+            span = hours.option_hours(underlying, now.date(), leg.contract.expiry)
+            if span is not None and leg.contract.expiry == now.date():
+                closes.append(span[1])
+        return opened, (min(closes) if closes else None)
+
+    async def _guard(self, priced: Priced, client_order_id: str, underlying: str, ledger: str) -> RiskDecision:
+        ctx = await self.context(ledger, list(priced.legs), underlying, client_order_id)
+        return self.guard.check(risk_order(priced, client_order_id, underlying), ctx)
+
+    async def _maybe_halt(self, decision: RiskDecision, ledger: str) -> None:
+        if decision.halt and kill_state(self.db, ledger)["state"] != "halted":
+            await self._set_kill(ledger, "halted", "risk-guard", "daily loss limit reached")
+
+    # --- confirming ----------------------------------------------------------------------------
+    async def confirm(self, ticket_id: str, principal: Principal) -> dict:
+        if not isinstance(principal, Principal) or not principal.is_person:
+            label = getattr(principal, "label", str(principal))
+            self.audit.append("order.confirm_denied", actor=label, data={"ticket_id": ticket_id,
+                                                                          "reason": "not a person"})
+            raise PermissionDenied("only a person can confirm an order; a tool, model or service cannot")
+        ledger = self._ticket_ledger(ticket_id)
+        if ledger == "live":
+            await self._require_live(principal)
+        row = self.tickets.claim(ledger, ticket_id, person=principal.id)
+        self.audit.append("order.confirmed", actor=principal.label, ledger=ledger, data={"ticket_id": ticket_id})
+        order = BrokerOrder.from_dict(row.order)
+        legs = [ResolvedLeg(x.symbol, x.side, x.ratio, x.contract) for x in order.legs]
+        spot = (await self.market.quote(order.underlying)).mid
+        priced = await self._price(legs, order.quantity, order.order_type, order.limit_price, spot)
+        decision = await self._guard(priced, ticket_id, order.underlying, ledger)
+        self.audit.append("risk.decision", actor="risk-guard", ledger=ledger,
+                          data={"ticket_id": ticket_id, "stage": "confirm", **decision.to_dict()})
+        await self._maybe_halt(decision, ledger)
+        if not decision.passed:
+            self.tickets.set_status(ledger, ticket_id, "rejected")
+            raise RiskRejected(f"order refused: {decision.summary()}", checks=decision.failures)
+        oms = await self.manager(ledger)
+        ctx_positions = (await self.context(ledger)).positions
+        intent = "close" if is_risk_reducing(risk_order(priced, ticket_id, order.underlying), ctx_positions) else "open"
+        result = await oms.place(order, principal=principal.label, ticket_id=ticket_id, intent=intent)
+        exits = (row.request or {}).get("exits")
+        if exits and intent == "open":
+            from engine.execution.monitor import register_exits
+
+            register_exits(self.db, ledger, result, exits)
+        return {"order_id": result["order_id"], "status": result["status"], "account": ledger,
+                "filled_quantity": result["filled_quantity"], "avg_fill_price": result["avg_fill_price"],
+                "reason": result["reason"], "fills": oms.fills_of(result["order_id"])}
+
+    def _ticket_ledger(self, ticket_id: str) -> str:
+        for ledger in LEDGERS:
+            if ledger == "live" and not self.settings.live_armed:
+                continue
+            if self.tickets.get(ledger, ticket_id) is not None:
+                return ledger
+        raise TicketError(f"unknown ticket {ticket_id}")
+
+    def ticket_account(self, ticket_id: str) -> str:
+        """Which ledger a ticket belongs to (surfaces ask before prompting for a live confirmation)."""
+        return self._ticket_ledger(ticket_id)
+
+    async def cancel_ticket(self, ticket_id: str, principal: Principal) -> dict:
+        ledger = self._ticket_ledger(ticket_id)
+        owner = principal.on_behalf_of or principal.id
+        self.tickets.cancel(ledger, ticket_id, person=owner)
+        self.audit.append("order.ticket_cancelled", actor=principal.label, ledger=ledger, data={"ticket_id": ticket_id})
+        return {"ticket_id": ticket_id, "status": "cancelled"}
+
+    async def cancel_order(self, order_id: str, principal: Principal, ledger: str | None = None) -> dict:
+        for led in ([ledger] if ledger else self._open_ledgers()):
+            oms = await self.manager(led)
+            try:
+                oms.get(order_id)
+            except Exception:
+                continue
+            return await oms.cancel(order_id, actor=principal.label, reason=f"canceled by {principal.label}")
+        raise InvalidInput(f"no order {order_id}", field="order_id")
+
+    # --- live mode ------------------------------------------------------------------------------
+    def _require_live_possible(self) -> None:
+        if not self.settings.live_armed:
+            raise PermissionDenied("live trading is not armed (SMART0DTE_LIVE_TRADING=armed)")
+        if self.settings.live_broker == "none":
+            raise PermissionDenied("no live broker is configured (SMART0DTE_LIVE_BROKER=ib)")
+
+    async def _require_live(self, principal: Principal) -> None:
+        self._require_live_possible()
+        if await self.trading_mode() != "live":
+            raise PermissionDenied("trading mode is paper: a person must switch to live first")
+        if not principal.has(Role.LIVE_TRADER):
+            raise PermissionDenied(f"{principal.id} may not trade live (needs the live-trader role)")
+
+    async def trading_mode(self) -> str:
+        from engine.execution.models import ModeRow
+
+        with self.db.session(None) as s:
+            row = s.get(ModeRow, 1)
+            mode = row.mode if row else "paper"
+        return mode if mode == "paper" or self.settings.live_armed else "paper"
+
+    async def switch_mode(self, mode: str, principal: Principal, typed_confirmation: str) -> dict:
+        from engine.execution.models import ModeRow, utcnow
+
+        mode = str(mode).lower()
+        if mode not in LEDGERS:
+            raise InvalidInput(f"mode must be paper or live, not {mode!r}", field="mode")
+        if not isinstance(principal, Principal) or not principal.is_person:
+            raise PermissionDenied("only a person can switch the trading mode")
+        if mode == "live":
+            self._require_live_possible()
+            if not principal.has(Role.LIVE_TRADER):
+                raise PermissionDenied(f"{principal.id} may not trade live (needs the live-trader role)")
+            if typed_confirmation != "LIVE":
+                raise PermissionDenied("switching to live needs the typed confirmation LIVE")
+        before = await self.trading_mode()
+        with self.db.session(None) as s:
+            row = s.get(ModeRow, 1)
+            if row is None:
+                s.add(ModeRow(id=1, mode=mode, set_by=principal.label, updated_at=utcnow()))
+            else:
+                row.mode, row.set_by, row.updated_at = mode, principal.label, utcnow()
+        self.audit.append("mode.switch", actor=principal.label, data={"from": before, "to": mode})
+        return {"mode": mode, "previous": before, "by": principal.label}
+
+    # --- kill switch ---------------------------------------------------------------------------
+    async def set_kill_switch(self, state: str, principal: Principal, reason: str = "",
+                              ledger: str | None = None) -> dict:
+        state = {"resume": "active", "halt": "halted", "reduce": "reducing"}.get(str(state).lower(), str(state).lower())
+        if state not in KILL_STATES:
+            raise InvalidInput(f"kill switch state must be one of {', '.join(KILL_STATES)}", field="state")
+        if not isinstance(principal, Principal) or not principal.is_person:
+            raise PermissionDenied("only a person can change the kill switch")
+        out = {}
+        for led in ([_ledger(ledger)] if ledger else self._open_ledgers()):
+            out[led] = await self._set_kill(led, state, principal.label, reason)
+        return {"state": state, "ledgers": out}
+
+    async def _set_kill(self, ledger: str, state: str, by: str, reason: str) -> dict:
+        before = kill_state(self.db, ledger)["state"]
+        value = write_kill_state(self.db, ledger, state, by, reason)
+        self.audit.append("kill_switch", actor=by, ledger=ledger, data={"from": before, "to": state, "reason": reason})
+        canceled = []
+        if state == "halted":
+            oms = await self.manager(ledger)
+            for o in oms.list(status="open"):
+                await oms.cancel(o["order_id"], actor=by, reason="kill switch HALTED")
+                canceled.append(o["order_id"])
+        return {**value, "canceled": canceled}
+
+    def _open_ledgers(self) -> list[str]:
+        return ["paper", "live"] if self.settings.live_armed and self.settings.live_broker != "none" else ["paper"]
+
+    # --- reading ---------------------------------------------------------------------------------
+    async def orders(self, ledger: str = "paper", status: str | None = None) -> list[dict]:
+        oms = await self.manager(ledger)
+        return oms.list(status=status)
+
+    async def positions(self, ledger: str = "paper") -> list[dict]:
+        await self.manager(ledger)
+        return await LedgerView(self.db, self.market, _ledger(ledger)).positions()
+
+    async def pnl(self, ledger: str = "paper", period: str = "today") -> dict:
+        await self.manager(ledger)
+        return await LedgerView(self.db, self.market, _ledger(ledger)).pnl(period, self.market.clock.now())
+
+    async def portfolio_greeks(self, ledger: str = "paper") -> dict:
+        from engine.portfolio.greeks import ledger_greeks
+
+        return await ledger_greeks(await self.positions(ledger), self.market)
+
+    async def risk_status(self, ledger: str = "paper") -> dict:
+        ledger = _ledger(ledger)
+        await self.manager(ledger)
+        ctx = await self.context(ledger)
+        cfg = self.settings.risk
+        kill = kill_state(self.db, ledger)
+        limit = float(cfg.daily_loss_limit)
+        return {"state": kill["state"], "account": ledger, "kill_switch": kill,
+                "limits": cfg.model_dump(mode="json"),
+                "usage": {"open_contracts": ctx.open_contracts, "working_contracts": ctx.working_contracts,
+                          "open_orders": ctx.open_orders,
+                          "orders_last_minute": sum(1 for t in ctx.recent_orders if ctx.wall_now - t < 60),
+                          "buying_power": round(ctx.buying_power, 2), "daily_pnl": round(ctx.daily_pnl, 2),
+                          "daily_loss_used_pct": round(max(0.0, -ctx.daily_pnl) / limit * 100, 2),
+                          "market_time": ctx.now, "mode": await self.trading_mode()}}
+
+    async def close(self) -> None:
+        for broker in self._brokers.values():
+            try:
+                await broker.disconnect()
+            except Exception as err:  # closing must not mask the caller's own error
+                log.warning("broker disconnect failed: %s", err)
+
+
+def _ledger(ledger: Any) -> str:
+    value = str(ledger or "paper").lower()
+    if value not in LEDGERS:
+        raise InvalidInput(f"account must be paper or live, not {ledger!r}", field="account")
+    return value
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    return obj
+
+
+__all__ = ["ExecutionService", "Ticket"]
