@@ -1,0 +1,1 @@
+"""Readers of recorded market data files (quote streams, chain downloads) for the replay feed."""
