@@ -440,25 +440,24 @@ class LoopbackTWS:
 
     # --- margin -------------------------------------------------------------------------
     def _margin(self, o: ServerOrder) -> Margin:
-        """Initial margin of the order: its maximum loss at expiry when the risk is defined,
-        else 20 % of the strike notional of each naked short plus the premium."""
+        """Initial margin of the order: the maximum loss at expiry between the strikes, and for
+        each side left net short (calls unbounded above, puts down to zero) the naked rule: 20 %
+        of the short strikes' notional — whichever is larger."""
         legs = self._legs(o)
         qty = o.quantity
         price = o.lmt_price if o.lmt_price is not None else self._far_price(o)
         debit = (price if o.action == "BUY" else -price) * 100  # per unit, in dollars
         strikes = sorted({li.strike for li, _, _ in legs if li.sec_type == "OPT"})
-        calls_short = sum(d * r for li, r, d in legs if li.right == "C") < 0
-        # net short calls lose without bound: the strike grid bounds the rest, the naked rule them
-        grid = [0.0, *strikes] + ([] if calls_short else [2 * max(strikes, default=1.0) + 1])
 
         def value(s: float) -> float:
             return sum(d * r * li.mult * (max(s - li.strike, 0) if li.right == "C" else max(li.strike - s, 0))
                        for li, r, d in legs if li.sec_type == "OPT")
 
-        worst = -min(value(s) - debit for s in grid)
-        if calls_short:  # unbounded above: naked calls
-            worst = max(worst, sum(NAKED_MARGIN_RATE * li.strike * li.mult * r
-                                   for li, r, d in legs if d < 0 and li.right == "C") - min(debit, 0))
+        worst = -min((value(s) - debit for s in strikes), default=-debit)
+        for right in ("C", "P"):
+            if sum(d * r for li, r, d in legs if li.right == right) < 0:  # net short: uncovered
+                worst = max(worst, sum(NAKED_MARGIN_RATE * li.strike * li.mult * r
+                                       for li, r, d in legs if d < 0 and li.right == right) - min(debit, 0))
         init = max(worst, 0.0) * qty
         contracts = sum(r * qty for li, r, _ in legs if li.sec_type == "OPT")
         commission = max(MIN_COMMISSION, COMMISSION_PER_CONTRACT * contracts)
