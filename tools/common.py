@@ -89,6 +89,8 @@ def plain(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, BaseModel):
         return {k: plain(getattr(obj, k)) for k in type(obj).model_fields}
+    if callable(getattr(obj, "to_dict", None)) and not isinstance(obj, type):  # the part's own JSON view
+        return plain(obj.to_dict())
     if is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: plain(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, dict):
@@ -97,8 +99,6 @@ def plain(obj: Any) -> Any:
         return [plain(v) for v in obj]
     if hasattr(obj, "tolist"):  # numpy arrays and scalars
         return obj.tolist()
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):
-        return plain(obj.to_dict())
     if hasattr(obj, "__dict__"):
         return {k: plain(v) for k, v in vars(obj).items() if not k.startswith("_")}
     return str(obj)

@@ -11,7 +11,7 @@ from tools.common import Args, ExpirySpec, Out, Underlying, num, pick, plain
 from tools.registry import REGISTRY, Effect, ToolContext, ToolSpec
 
 Strategy = Literal["iron_condor", "vertical", "straddle", "strangle", "butterfly", "iron_butterfly",
-                   "long_call", "long_put", "short_put", "short_call"]
+                   "long_call", "long_put", "short_put", "short_call", "calendar"]
 
 
 class BacktestArgs(Args):
@@ -28,6 +28,10 @@ class BacktestArgs(Args):
                                           description="Take profit as a fraction of the credit/debit (0.5 = 50%)")
     stop_loss_pct: float | None = Field(None, gt=0, le=20,
                                         description="Stop loss as a multiple of the credit/debit (2.0 = 200%)")
+    right: Literal["call", "put"] | None = Field(None, description="Vertical/butterfly/calendar: call or put version")
+    side: Literal["buy", "sell"] | None = Field(None, description="sell = credit (sold), buy = debit (bought)")
+    data_source: Literal["store", "synthetic"] | None = Field(
+        None, description="store = imported minute bars; synthetic = the simulated market's history")
 
     @model_validator(mode="after")
     def _order(self) -> BacktestArgs:
@@ -59,6 +63,9 @@ class BacktestResult(Out):
     expectancy: float | None = None
     avg_win: float | None = None
     avg_loss: float | None = None
+    sessions: int | None = None
+    source: str | None = Field(None, description="store (imported bars) or synthetic history")
+    notes: list[str] = Field(default_factory=list)
     equity_curve: list[EquityPoint] = Field(default_factory=list)
     report: str | None = Field(None, description="Path of the HTML report")
 
@@ -69,11 +76,17 @@ def _params(args: BacktestArgs) -> Any:
     for key in ("entry_time", "exit_time"):
         if key in data:
             data[key] = data[key].strftime("%H:%M")
+    if "side" in data:
+        sold = data.pop("side") == "sell"
+        data["side"], data["credit"] = ("short" if sold else "long"), sold
+    if "data_source" in data:
+        data["source"] = data.pop("data_source")
     return data
 
 
 def backtest_result(res: Any) -> BacktestResult:
     raw = plain(res)
+    metrics = raw.get("metrics") if isinstance(raw.get("metrics"), dict) else {}
     trades = pick(raw, "trades", default=0)
     curve = [EquityPoint(date=p["date"], equity=num(p["equity"]) or 0.0)
              for p in (pick(raw, "equity_curve", default=[]) or []) if isinstance(p, dict)]
@@ -81,8 +94,11 @@ def backtest_result(res: Any) -> BacktestResult:
         strategy=str(raw.get("strategy")), underlying=str(raw.get("underlying")), start=raw["start"],
         end=raw["end"], data=str(pick(raw, "data", "data_source", default="modeled")),
         trades=len(trades) if isinstance(trades, list) else int(trades or 0),
-        **{k: num(raw.get(k)) for k in ("total_pnl", "win_rate", "profit_factor", "max_drawdown", "sharpe",
-                                        "sortino", "expectancy", "avg_win", "avg_loss")},
+        **{k: num(pick(raw, k, default=metrics.get(k))) for k in (
+            "total_pnl", "win_rate", "profit_factor", "max_drawdown", "sharpe", "sortino", "expectancy",
+            "avg_win", "avg_loss")},
+        sessions=pick(raw, "sessions"), source=pick(raw, "source"),
+        notes=[str(n) for n in raw.get("notes") or []][:10],
         equity_curve=curve, report=str(raw["report"]) if raw.get("report") else None)
 
 

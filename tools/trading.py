@@ -9,6 +9,7 @@ for that, on purpose.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -50,6 +51,7 @@ class PlacePaperOrderArgs(Args):
     short_delta: float | None = Field(None, gt=0, lt=1, description="Delta of the short strike(s), 0.20 = 20 delta")
     strike: float | None = Field(None, gt=0, le=100_000, description="Centre/short strike instead of a delta")
     wing_width: float | None = Field(None, gt=0, le=500, description="Distance in points from short to long strikes")
+    far_expiry: ExpirySpec | None = Field(None, description="Calendar only: the long leg's expiry YYYY-MM-DD")
     quantity: int = Field(1, ge=1, le=1000, description="Number of orders' units (contracts per leg ratio)")
     order_type: Literal["limit", "market"] = Field("limit", description="limit (default) or market")
     limit_price: float | None = Field(None, gt=0, le=100_000,
@@ -57,8 +59,8 @@ class PlacePaperOrderArgs(Args):
 
     @model_validator(mode="after")
     def _shape(self) -> PlacePaperOrderArgs:
-        if self.structure is None and not self.legs:
-            raise ValueError("give a structure or explicit legs")
+        if (self.structure is None) == (not self.legs):
+            raise ValueError("give a structure or explicit legs (not both)")
         if self.order_type == "market" and self.limit_price is not None:
             raise ValueError("a market order takes no limit_price")
         if self.structure in ("single", "vertical", "butterfly") and not self.legs and self.right is None:
@@ -70,6 +72,7 @@ class LegPreview(Out):
     symbol: str | None = None
     right: str | None = None
     strike: float | None = None
+    expiry: str | None = None
     side: str | None = None
     ratio: int | None = None
     delta: float | None = None
@@ -81,6 +84,11 @@ class LegPreview(Out):
 class OrderPreview(Out):
     legs: list[LegPreview] = Field(default_factory=list)
     net_price: float | None = Field(None, description="Per share; > 0 debit, < 0 credit")
+    price_effect: str | None = Field(None, description="credit or debit")
+    mid_price: float | None = None
+    natural_price: float | None = None
+    premium: float | None = Field(None, description="Dollars for the whole order")
+    defined_risk: bool | None = None
     max_profit: float | None = None
     max_loss: float | None = None
     breakevens: list[float] = Field(default_factory=list)
@@ -105,20 +113,73 @@ class StagedOrder(Out):
     ledger: str = "paper"
     preview: OrderPreview
     risk: RiskResult
+    priced_at: Literal["mid", "limit", "market"] = Field("limit", description="mid = limit set at the net mid "
+                                                                               "because none was given")
     needs_person_confirmation: bool = Field(True, description="Always true: only a person can confirm a ticket")
 
 
-def _stage_request(args: PlacePaperOrderArgs) -> dict:
-    req = args.model_dump(mode="json", exclude_none=True)
-    req["account"] = "paper"  # this tool is paper-only whatever the arguments say
+def _stage_request(args: PlacePaperOrderArgs, limit_price: float | None) -> dict:
+    """The execution part's order request (issue 5 §9) for these arguments, always on paper."""
+    req: dict = {"underlying": args.underlying, "expiry": str(args.expiry), "quantity": args.quantity,
+                 "order_type": args.order_type, "account": "paper"}  # paper-only whatever else is said
+    if limit_price is not None:
+        req["limit_price"] = str(limit_price)
+    if args.legs:
+        req["legs"] = [leg.model_dump(exclude_none=True) for leg in args.legs]
+        return req
+    req["structure"] = args.structure
+    extra = {"delta": args.short_delta, "width": args.wing_width, "strike": args.strike, "right": args.right,
+             "far_expiry": None if args.far_expiry is None else str(args.far_expiry),
+             "direction": {"sell": "short", "buy": "long"}.get(args.side or "")}
+    req.update({k: v for k, v in extra.items() if v is not None})
     return req
 
 
+def _tick(underlying: str) -> Decimal:
+    """Price increment of a combo: pennies for SPY/QQQ/IWM, $0.05 for index options (CBOE COB)."""
+    return Decimal("0.01") if underlying in ("SPY", "QQQ", "IWM") else Decimal("0.05")
+
+
+async def _mid_price(args: PlacePaperOrderArgs, ctx: ToolContext) -> float:
+    """Net mid (per share, unsigned) of what the arguments describe, rounded to the tick.
+
+    Named structures are priced by the engine's payoff (same strategy builders and chain as the
+    order's legs); explicit legs from the chain's mids.
+    """
+    if args.structure:
+        strategy = args.structure
+        if strategy == "single":
+            strategy = f"{'short' if args.side == 'sell' else 'long'}_{args.right}"
+        params = {"strategy": strategy, "underlying": args.underlying, "expiry": str(args.expiry),
+                  "short_delta": args.short_delta, "wing_width": args.wing_width, "strike": args.strike,
+                  "right": args.right if strategy in ("vertical", "butterfly", "calendar") else None,
+                  "side": args.side if not strategy.startswith(("long_", "short_")) else None,
+                  "far_expiry": None if args.far_expiry is None else str(args.far_expiry)}
+        payoff = await ctx.engine.strategy_payoff({k: v for k, v in params.items() if v is not None})
+        net = float(pick(plain(payoff), "net_premium", default=0.0))
+    else:
+        chain = await ctx.engine.chain(args.underlying, args.expiry)
+        net = 0.0
+        for leg in args.legs or []:
+            if leg.strike is not None:
+                contract = chain.contract(leg.right, leg.strike)
+            else:
+                contract, _ = chain.by_delta(leg.right, leg.delta)
+            q = chain.quote(contract.occ)
+            net += (1 if leg.side == "buy" else -1) * leg.ratio * float(q.mid)
+    tick = _tick(args.underlying)
+    price = (Decimal(repr(abs(net))) / tick).quantize(Decimal(1), rounding=ROUND_HALF_UP) * tick
+    return float(max(price, tick))
+
+
 def _preview(raw: dict) -> OrderPreview:
-    legs = [LegPreview.model_validate({k: (v if k in ("symbol", "right", "side", "ratio") else num(v))
+    legs = [LegPreview.model_validate({k: (v if k in ("symbol", "right", "side", "ratio") else (str(v) if k == "expiry" else num(v)))
                                        for k, v in plain(leg).items() if k in LegPreview.model_fields})
             for leg in raw.get("legs") or []]
     return OrderPreview(legs=legs, net_price=num(raw.get("net_price")), max_profit=num(raw.get("max_profit")),
+                        price_effect=raw.get("price_effect"), mid_price=num(raw.get("mid_price")),
+                        natural_price=num(raw.get("natural_price")), premium=num(raw.get("premium")),
+                        defined_risk=raw.get("defined_risk"),
                         max_loss=num(raw.get("max_loss")), margin=num(raw.get("margin")),
                         fees=num(raw.get("fees") if not isinstance(raw.get("fees"), dict)
                                  else raw["fees"].get("total")),
@@ -137,8 +198,14 @@ def staged_from_ticket(ticket: object) -> StagedOrder:
 
 
 async def place_paper_order(args: PlacePaperOrderArgs, ctx: ToolContext) -> StagedOrder:
-    ticket = await ctx.engine.stage(_stage_request(args), ctx.principal)
-    return staged_from_ticket(ticket)
+    limit = args.limit_price
+    at_mid = args.order_type == "limit" and limit is None
+    if at_mid:
+        limit = await _mid_price(args, ctx)
+    ticket = await ctx.engine.stage(_stage_request(args, limit), ctx.principal)
+    staged = staged_from_ticket(ticket)
+    staged.priced_at = "mid" if at_mid else ("market" if args.order_type == "market" else "limit")
+    return staged
 
 
 # --- orders -------------------------------------------------------------------------------------
