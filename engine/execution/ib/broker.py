@@ -588,22 +588,26 @@ class IBBroker:
         FILLED when today's executions cover them, else CANCELED (IB closed them: a cancel, the
         end of the day, or a refusal we never heard)."""
         for coid, t in self._orders.items():
-            if coid in open_ids or t.trade is None:
-                continue
+            if coid in open_ids or (t.trade is None and (t.last is not None or not t.delivered_units)):
+                continue  # open, already settled, or never seen at IB
             current = self._update_of(t)
-            if current is None or current.status.is_terminal:
+            if current is not None and current.status.is_terminal:
                 continue
             t.trade = None
             full = t.delivered_units >= t.order.quantity
             t.last = OrderUpdate(
                 coid, OrderStatus.FILLED if full else OrderStatus.CANCELED, datetime.now(UTC),
-                broker_order_id=current.broker_order_id, filled_quantity=t.delivered_units,
+                broker_order_id=current.broker_order_id if current else self._perm_of(coid),
+                filled_quantity=t.delivered_units,
                 avg_fill_price=self._avg_price(coid),
                 reason="" if full else "no longer open at Interactive Brokers when we reconnected",
                 order=t.order)
             t.held = None
             self._publish(t.last)
             t.changed.set()
+
+    def _perm_of(self, coid: str) -> str | None:
+        return next((f.broker_order_id for f in self._fills.values() if f.client_order_id == coid), None)
 
     def _avg_price(self, coid: str) -> Decimal | None:
         mine = [f for f in self._fills.values() if f.client_order_id == coid]

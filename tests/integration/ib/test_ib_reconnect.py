@@ -1,0 +1,143 @@
+"""Disconnects: the adapter reconnects with backoff and reconciles IB against the ledger,
+reporting (and emitting) what happened while it was away."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from engine.execution.broker import Fill, OrderStatus, OrderUpdate
+from engine.execution.ib import make_ib_broker
+from engine.settings import load_settings
+from engine.store.audit import AuditLog
+from tests.integration.ib.conftest import FAST_BACKOFF, occ
+from tests.integration.ib.ledger_book import record_fill, record_order
+from tests.integration.ib.stage_like import stage_like
+
+VERTICAL = {"underlying": "SPY", "quantity": 2, "limit_price": "0.60",
+            "legs": [{"right": "call", "strike": 590, "side": "buy"},
+                     {"right": "call", "strike": 595, "side": "sell"}]}
+
+
+async def collect(events, n_seconds: float = 0.3) -> list:
+    out = []
+    try:
+        async with asyncio.timeout(n_seconds):
+            async for ev in events:
+                out.append(ev)
+    except TimeoutError:
+        pass
+    return out
+
+
+async def test_fill_while_disconnected_is_reported_and_emitted_on_reconnect(broker, tws, db):
+    audit = AuditLog(db)
+    # an earlier fill the ledger has booked, so the reconciliation must not report it again
+    done = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "1.64",
+                                  "legs": [{"right": "call", "strike": 590, "side": "buy"}]}, "early-1")
+    events = broker.events()
+    assert (await broker.submit(done)).status is OrderStatus.FILLED
+    record_order(db, done, OrderStatus.ACCEPTED)
+    for ev in await collect(events):
+        if isinstance(ev, Fill):
+            record_fill(db, "paper", ev)
+
+    # a debit vertical resting below the natural 1.44: working at IB, recorded as such in the ledger
+    order = await stage_like(tws, VERTICAL, "vert-1")
+    ack = await broker.submit(order)
+    assert ack.status is OrderStatus.ACCEPTED
+    record_order(db, order, ack.status, ack.broker_order_id)
+
+    await tws.drop_clients()                       # the gateway goes away …
+    executions = tws.fill("vert-1")                # … and the order fills meanwhile
+    assert {e.shares for e in executions} == {2}
+    assert not broker.connected
+
+    assert await broker.wait_connected(5)
+    assert broker.reconnects == 1 and tws.connected_clients == [21]
+    report = broker.reports[-1]
+    assert report.reason == "reconnect" and not report.clean and not report.needs_attention
+    (missing,) = report.missing_fills
+    assert missing.client_order_id == "vert-1" and missing.quantity == 2
+    assert str(missing.net_price) == "1.44"  # natural debit: 1.64 - 0.20
+    assert [(x.symbol, x.side.value, x.quantity) for x in missing.legs] == [
+        (occ("SPY", "C", 590), "buy", 2), (occ("SPY", "C", 595), "sell", 2)]
+    assert [(d.client_order_id, d.kind, d.ledger_status, d.broker_filled) for d in report.order_diffs] == [
+        ("vert-1", "filled_while_away", "accepted", 2)]
+    diffs = {p.symbol: (p.ledger_quantity, p.broker_quantity, p.explained) for p in report.position_diffs}
+    assert diffs == {occ("SPY", "C", 590): (1, 3, True), occ("SPY", "C", 595): (0, -2, True)}
+
+    # the audit log holds the disconnect and the same report; the chain is intact
+    kinds = [r["kind"] for r in audit.tail(20)]
+    assert "broker.disconnected" in kinds and kinds.count("broker.reconcile") == 2
+    rec = audit.tail(1, kind="broker.reconcile")[0]
+    assert rec["data"]["missing_fills"][0]["exec_id"] == missing.exec_id and rec["ledger"] == "paper"
+    assert rec["data"]["order_diffs"][0]["kind"] == "filled_while_away"
+    assert audit.verify()[0]
+
+    # the missing fill, then the order's FILLED state, arrive on the event stream for the OMS
+    evs = [e for e in await collect(events) if getattr(e, "client_order_id", "") == "vert-1"]
+    assert [type(e).__name__ for e in evs][-2:] == ["Fill", "OrderUpdate"]
+    assert evs[-2].exec_id == missing.exec_id and evs[-1].status is OrderStatus.FILLED
+    assert evs[-1].filled_quantity == 2
+
+    # once the ledger books it, the next reconciliation is clean
+    record_fill(db, "paper", evs[-2])
+    assert (await broker.reconcile("manual")).clean
+
+
+async def test_reconnects_with_backoff_while_the_gateway_refuses(broker, tws):
+    started = time.monotonic()
+    await tws.pause()                              # drop + refuse new connections
+    await asyncio.sleep(0.5)                       # several attempts fail meanwhile
+    assert not broker.connected and "cannot reach" in broker.last_error
+    await tws.resume()
+    assert await broker.wait_connected(5)
+    assert broker.reconnects == 1 and time.monotonic() - started >= 0.5
+    order = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "1.64",
+                                   "legs": [{"right": "call", "strike": 590, "side": "buy"}]}, "after-1")
+    assert (await broker.submit(order)).status is OrderStatus.FILLED
+
+
+async def test_a_restarted_engine_reconciles_from_the_ledger(tws, db):
+    """The engine dies with an order working; it fills; a NEW broker instance (nothing in memory)
+    learns about the fill from IB and the order from the ledger."""
+    settings = load_settings(ib_port_paper=tws.port, ib_client_id=21)
+    first = make_ib_broker(settings, "paper", db=db, backoff=FAST_BACKOFF)
+    await first.connect()
+    order = await stage_like(tws, VERTICAL, "vert-2")
+    ack = await first.submit(order)
+    record_order(db, order, ack.status, ack.broker_order_id)
+    await first.disconnect()                       # the engine is gone …
+    tws.fill("vert-2")                             # … the order fills at IB
+
+    second = make_ib_broker(settings, "paper", db=db, backoff=FAST_BACKOFF)
+    events = second.events()
+    await second.connect()
+    try:
+        report = second.reports[-1]
+        assert report.reason == "connect"
+        assert [f.client_order_id for f in report.missing_fills] == ["vert-2"]
+        assert [d.kind for d in report.order_diffs] == ["filled_while_away"]
+        fills = [e for e in await collect(events) if isinstance(e, Fill)]
+        assert [(f.client_order_id, f.quantity, str(f.net_price)) for f in fills] == [("vert-2", 2, "1.44")]
+        assert {x.symbol for x in fills[0].legs} == {occ("SPY", "C", 590), occ("SPY", "C", 595)}
+        # the same client order id is not placed a second time
+        again = await second.submit(order)
+        assert again.status is OrderStatus.FILLED
+        assert sum(1 for o in tws.orders.values() if o.order_ref == "vert-2") == 1
+    finally:
+        await second.disconnect()
+
+
+async def test_an_order_still_working_after_reconnect_is_adopted(broker, tws, db):
+    order = await stage_like(tws, VERTICAL, "vert-3")
+    ack = await broker.submit(order)
+    record_order(db, order, ack.status, ack.broker_order_id)
+    await tws.drop_clients()
+    assert await broker.wait_connected(5)
+    assert broker.reports[-1].clean
+    assert [u.client_order_id for u in await broker.open_orders()] == ["vert-3"]
+    # and it is still ours to manage
+    assert (await broker.cancel("vert-3")).status is OrderStatus.CANCELED
+    assert isinstance(ack, OrderUpdate)
