@@ -28,7 +28,7 @@ from engine.market.sim.rng import correlated_normals, stream
 
 def vol_shape(u: np.ndarray) -> np.ndarray:
     """Relative volatility at session fraction ``u`` in [0, 1], normalized to mean square 1."""
-    w = 1.0 + 1.6 * np.exp(-u / 0.06) + 0.6 * np.exp(-(1.0 - u) / 0.05)
+    w = 1.0 + 1.6 * np.exp(-u / 0.06) + 1.1 * np.exp(-(1.0 - u) / 0.04)
     return w / np.sqrt(np.mean(w * w))
 
 

@@ -41,7 +41,7 @@ class SimParams:
         "IWM": EquityParams(220.0, 1.35, 0.011, 30e6, 0.25, 12.0, 0.012, 0.5e6),
     })
     correlation: float = 0.87          # pairwise correlation of SPY/QQQ/IWM returns
-    level_half_life: float = 60.0      # sessions, mean reversion of equity log levels
+    level_half_life: float = 40.0      # sessions, mean reversion of equity log levels
     overnight_share: float = 0.2       # share of daily variance realized overnight (the gap)
     rv_ratio: float = 0.64             # SPY daily realized vol / (VIX/√252)
     iv_ratio: float = 0.80             # SPY ATM implied vol / VIX
