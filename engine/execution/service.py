@@ -232,6 +232,9 @@ class ExecutionService:
         oms = await self.manager(ledger)
         ctx_positions = (await self.context(ledger)).positions
         intent = "close" if is_risk_reducing(risk_order(priced, ticket_id, order.underlying), ctx_positions) else "open"
+        algo = (row.request or {}).get("algo")
+        if algo:
+            return await self._run_algo(order, algo, ledger)
         result = await oms.place(order, principal=principal.label, ticket_id=ticket_id, intent=intent)
         exits = (row.request or {}).get("exits")
         if exits and intent == "open":
@@ -241,6 +244,38 @@ class ExecutionService:
         return {"order_id": result["order_id"], "status": result["status"], "account": ledger,
                 "filled_quantity": result["filled_quantity"], "avg_fill_price": result["avg_fill_price"],
                 "reason": result["reason"], "fills": oms.fills_of(result["order_id"])}
+
+    async def _run_algo(self, order: BrokerOrder, algo: dict, ledger: str) -> dict:
+        from engine.execution.twap import Twap, TwapParams
+
+        rep = await Twap(self, order, TwapParams(minutes=algo["minutes"], slices=algo["slices"],
+                                                 ticks=algo["ticks"])).run()
+        oms = await self.manager(ledger)
+        fills = [f for c in rep.children for f in oms.fills_of(c["order_id"])]
+        return {"order_id": rep.parent_id, "status": rep.status, "account": ledger,
+                "filled_quantity": rep.filled, "avg_fill_price": None, "reason": rep.reason, "fills": fills,
+                "children": rep.children}
+
+    async def submit_internal(self, order: BrokerOrder, *, intent: str, principal: Principal | None = None,
+                              parent_id: str | None = None) -> dict:
+        """The engine's own orders (exits, 0DTE flatten, TWAP slices): no ticket, same risk guard.
+
+        Exits and flattening were agreed by the person when they confirmed the opening order (or
+        are the engine's safety rules); they still pass every check, so a HALTED kill switch
+        stops them too, and REDUCING lets them through because they reduce risk.
+        """
+        who = principal or Principal.engine()
+        ledger = _ledger(order.account)
+        legs = [ResolvedLeg(x.symbol, x.side, x.ratio, x.contract) for x in order.legs]
+        spot = (await self.market.quote(order.underlying)).mid
+        priced = await self._price(legs, order.quantity, order.order_type, order.limit_price, spot)
+        decision = await self._guard(priced, order.client_order_id, order.underlying, ledger)
+        self.audit.append("risk.decision", actor="risk-guard", ledger=ledger,
+                          data={"order_id": order.client_order_id, "stage": intent, **decision.to_dict()})
+        if not decision.passed:
+            raise RiskRejected(f"{intent} order refused: {decision.summary()}", checks=decision.failures)
+        oms = await self.manager(ledger)
+        return await oms.place(order, principal=who.label, intent=intent, parent_id=parent_id)
 
     def _ticket_ledger(self, ticket_id: str) -> str:
         for ledger in LEDGERS:

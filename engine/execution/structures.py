@@ -76,6 +76,17 @@ class ExitSpec(BaseModel):
     exit_at: str | None = Field(None, description="HH:MM ET: close the position at this time")
 
 
+class AlgoSpec(BaseModel):
+    """Execution algorithm: ``twap`` slices the order over ``minutes`` (see engine.execution.twap)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["twap"] = "twap"
+    minutes: float = Field(10.0, gt=0, le=390)
+    slices: int = Field(5, ge=1, le=100)
+    ticks: int = Field(1, ge=0, le=20, description="Limit at mid plus this many ticks")
+
+
 class OrderRequest(BaseModel):
     """The order request of the CLI/tool contract (issue 5 §9), plus optional extensions."""
 
@@ -99,6 +110,7 @@ class OrderRequest(BaseModel):
     tif: Literal["day", "ioc"] = "day"
     account: Literal["paper", "live"] = "paper"
     exits: ExitSpec | None = None
+    algo: AlgoSpec | None = None
 
     @field_validator("underlying", mode="before")
     @classmethod
