@@ -87,7 +87,7 @@ def _backtest(o: dict, a: dict) -> str:
 
 def _staged(o: dict, a: dict) -> str:
     p = o.get("preview") or {}
-    legs = ", ".join(f"{leg.get('side', '')} {leg.get('ratio') or 1}× {leg.get('symbol') or ''}".strip()
+    legs = ", ".join(f"{leg.get('side', '')} {leg.get('quantity') or leg.get('ratio') or 1}× {leg.get('symbol') or ''}".strip()
                      for leg in p.get("legs") or [])
     net = p.get("net_price")
     kind = "credit" if net is not None and net < 0 else "debit"
@@ -205,8 +205,12 @@ def for_call(call: ToolCall) -> str:
         err = call.error or {}
         field = f" (field: {err['field']})" if err.get("field") else ""
         return f"I couldn't run {call.name}: {err.get('message', 'unknown error')}{field}."
+    out = call.output or {}
+    if out.get("status") == "needs_person_confirmation":
+        shown = ", ".join(f"{k} {v}" for k, v in (out.get("args") or {}).items())
+        return prompts.load("needs_person").format(action=call.name.replace("_", " "), args=shown)
     try:
-        return TEMPLATES[call.name](call.output or {}, call.args)
+        return TEMPLATES[call.name](out, call.args)
     except (KeyError, TypeError, ValueError) as err:  # an output field missing: still show the data
         return f"{call.name} returned: {call.output} ({type(err).__name__} formatting it)"
 

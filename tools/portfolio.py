@@ -16,7 +16,7 @@ def _numbers(raw: Any) -> Any:
         return {k: _numbers(v) for k, v in raw.items()}
     if isinstance(raw, list):
         return [_numbers(v) for v in raw]
-    if isinstance(raw, (str, bool)) or raw is None:
+    if isinstance(raw, (str, bool, int)) or raw is None:
         return raw
     n = num(raw)
     return n if n is not None else (raw.isoformat() if hasattr(raw, "isoformat") else str(raw))

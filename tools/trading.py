@@ -75,6 +75,7 @@ class LegPreview(Out):
     expiry: str | None = None
     side: str | None = None
     ratio: int | None = None
+    quantity: int | None = Field(None, description="Contracts of this leg in the whole order")
     delta: float | None = None
     bid: float | None = None
     ask: float | None = None
@@ -173,7 +174,7 @@ async def _mid_price(args: PlacePaperOrderArgs, ctx: ToolContext) -> float:
 
 
 def _preview(raw: dict) -> OrderPreview:
-    legs = [LegPreview.model_validate({k: (v if k in ("symbol", "right", "side", "ratio") else (str(v) if k == "expiry" else num(v)))
+    legs = [LegPreview.model_validate({k: (v if k in ("symbol", "right", "side", "ratio", "quantity") else (str(v) if k == "expiry" else num(v)))
                                        for k, v in plain(leg).items() if k in LegPreview.model_fields})
             for leg in raw.get("legs") or []]
     return OrderPreview(legs=legs, net_price=num(raw.get("net_price")), max_profit=num(raw.get("max_profit")),
