@@ -33,7 +33,7 @@ from math import gcd
 from ib_async import IB, ExecutionFilter, OrderState, StartupFetchNONE, Trade
 from ib_async import Fill as IBFill
 
-from engine.core.errors import BrokerError
+from engine.core.errors import BrokerError, UnknownSymbol
 from engine.core.money import ZERO, D
 from engine.execution.broker import (
     AccountSummary,
@@ -139,6 +139,7 @@ class IBBroker:
         self._orders: dict[str, _Tracked] = {}
         self._fills: dict[str, Fill] = {}
         self._subscribers: set[_Subscription] = set()
+        self._drained = _Subscription(self)
         self._submit_lock = asyncio.Lock()
         self._closing = False
         self._connecting = False
@@ -244,7 +245,20 @@ class IBBroker:
 
     # --- events -------------------------------------------------------------------------
     def events(self) -> AsyncIterator[BrokerEvent]:
+        """A new stream of every event published from now on (each call: its own stream)."""
         return _Subscription(self)
+
+    def drain(self) -> list[BrokerEvent]:
+        """Events published since the last ``drain``, without waiting (the OMS's pump)."""
+        out = []
+        while not self._drained.queue.empty():
+            out.append(self._drained.queue.get_nowait())
+        return out
+
+    async def order_status(self, client_order_id: str) -> OrderUpdate | None:
+        """Our latest view of one order (``None``: IB never had it, as far as we know)."""
+        t = self._orders.get(client_order_id)
+        return None if t is None else self._update_of(t)
 
     def _publish(self, event: BrokerEvent) -> None:
         for sub in list(self._subscribers):
@@ -354,7 +368,10 @@ class IBBroker:
             if not self.connected:
                 return self._placeholder(order, OrderStatus.REJECTED, "not connected to Interactive Brokers"
                                          + (f": {self.last_error}" if self.last_error else ""))
-            contract = await self.contracts.order_contract(self.ib, order.underlying, order.legs)
+            try:
+                contract = await self.contracts.order_contract(self.ib, order.underlying, order.legs)
+            except UnknownSymbol as err:  # IB's answer to the order would be error 200
+                return self._placeholder(order, OrderStatus.REJECTED, f"IB 200: {err.message}")
             ib_order = to_ib_order(order, self.ib_account or "")
             t = _Tracked(order)
             self._orders[order.client_order_id] = t

@@ -54,16 +54,18 @@ async def test_off_tick_index_option_price_is_rejected_110(broker, tws):
     assert ack.reason.startswith("IB 110:") and "minimum price variation" in ack.reason
 
 
-async def test_unknown_contract_is_refused_before_anything_is_sent(broker, tws):
+async def test_unknown_contract_is_rejected_before_anything_is_sent(broker, tws):
     from decimal import Decimal
 
     from engine.execution.broker import BrokerOrder, OrderLeg, Side
 
     order = BrokerOrder("nope-1", "paper", "SPY", (OrderLeg(occ("SPY", "C", 650), Side.BUY),), 1,
                         limit_price=Decimal("0.05"))
-    with pytest.raises(UnknownSymbol, match="SPY261120C00650000"):
-        await broker.submit(order)
+    ack = await broker.submit(order)
+    assert ack.status is OrderStatus.REJECTED and "SPY261120C00650000" in ack.reason
     assert not [f for _, f in tws.requests if f[0] == "3"]
+    with pytest.raises(UnknownSymbol, match="SPY261120C00650000"):
+        await broker.what_if(order)
 
 
 async def test_not_connected_is_a_rejection_not_a_send(broker, tws):
