@@ -114,9 +114,11 @@ class MemoryQuoteCache(_Staleness):
             self._data[quote.symbol] = quote
 
     def put_many(self, quotes: Iterable[Quote]) -> int:
-        n = 0
-        for q in quotes:
-            self.put(q)
+        data, n = self._data, 0
+        for q in quotes:  # inlined put(): this loop is on the feed's hot path
+            old = data.get(q.symbol)
+            if old is None or q.ts >= old.ts:
+                data[q.symbol] = q
             n += 1
         return n
 

@@ -13,6 +13,7 @@ AM-settled on Wednesdays and stop trading the day before), so asking for a VIX 0
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
@@ -45,26 +46,29 @@ class MarketService:
             settings = get_settings()
         self.settings = settings
         self.hours = TradingHours(settings.product_hours)
-        self.clock: Clock = clock or getattr(feed, "clock", None) or build_clock(settings)
-        self.feed = feed if feed is not None else self._build_feed()
+        self.feed = feed if feed is not None else self._build_feed(clock)
+        self.clock: Clock = clock or getattr(self.feed, "clock", None) or build_clock(settings)
         if cache is not None:
             self.__dict__["cache"] = cache
 
     # --- construction ------------------------------------------------------------------------
-    def _build_feed(self):
+    def _build_feed(self, clock: Clock | None):
+        """The feed named by ``SMART0DTE_FEED``; the simulator runs on :func:`build_clock`, the
+        replay feed on its own simulated clock, Polygon on wall time (unless a clock is given)."""
         s = self.settings
         if s.feed == "sim":
             from engine.market.sim import SimFeed, SimMarket
             from engine.market.sim.params import params_for
 
-            return SimFeed(SimMarket(s.sim_seed, params_for(s.sim_correlation), self.hours), self.clock)
+            market = SimMarket(s.sim_seed, params_for(s.sim_correlation), self.hours)
+            return SimFeed(market, clock or build_clock(s))
         if s.feed == "replay":
             from engine.market.replay import ReplayFeed
 
-            return ReplayFeed(s)
+            return ReplayFeed(s, clock=clock) if clock is not None else ReplayFeed(s)
         from engine.market.polygon import PolygonFeed
 
-        return PolygonFeed(s)
+        return PolygonFeed(s, clock=clock)
 
     @cached_property
     def cache(self):
@@ -207,6 +211,28 @@ class MarketService:
         ivs = [ch.calls.iv[ch.by_strike("call", k)], ch.puts.iv[ch.by_strike("put", k)]]
         ivs = [float(v) for v in ivs if np.isfinite(v)]
         return float(np.mean(ivs)) if ivs else None
+
+    async def pump_quotes(self, symbols: list[str], *, batch: int = 256, flush_s: float = 0.05) -> None:
+        """Start the feed and copy every streamed quote into the cache until cancelled.
+
+        This is what makes the Redis cache useful across processes: one process runs the feed,
+        every other one reads the latest quotes (and their staleness) from Redis.
+        """
+        await self.feed.subscribe([_normalize_symbol(s) for s in symbols])
+        await self.feed.start()
+        pending: list[Quote] = []
+        last_flush = time.monotonic()
+        try:
+            async for ev in self.feed.events():
+                if not isinstance(ev, Quote):
+                    continue
+                pending.append(ev)
+                if len(pending) >= batch or time.monotonic() - last_flush >= flush_s:
+                    self._remember(pending)
+                    pending, last_flush = [], time.monotonic()
+        finally:
+            if pending:
+                self._remember(pending)
 
     async def close(self) -> None:
         stop = getattr(self.feed, "stop", None)

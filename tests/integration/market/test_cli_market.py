@@ -115,3 +115,20 @@ def test_installed_console_script_quote_and_chain(tmp_path):
                          text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "VIX" in bad.stderr
     print(f"smart0dte quote: {elapsed:.2f} s")  # the target lives in benchmarks/cli_latency.py
+
+
+@pytest.mark.slow
+def test_dashboard_runs_live_and_ctrl_c_exits_cleanly(tmp_path):
+    import signal
+
+    env = {**os.environ, "SMART0DTE_HOME": str(tmp_path / "dash"),
+           "SMART0DTE_SIM_START": "2026-11-20T10:30:00-05:00", "SMART0DTE_SIM_SPEED": "60"}
+    proc = subprocess.Popen([_script(), "dashboard", "--refresh", "0.2", "--strikes", "2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    assert proc.poll() is None, proc.stderr.read()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "dashboard stopped" in out
+    assert "SPY 2026-11-20 chain" in out

@@ -64,3 +64,29 @@ def test_settings_select_redis_and_the_service_writes_there(redis_url, monkeypat
     other.clear()
     other.close()
     asyncio.run(svc.close())
+
+
+async def test_pump_streams_feed_quotes_into_redis(redis_url, prefix):
+    import asyncio
+
+    from engine.market import MarketService
+    from engine.market.sim import SimFeed, SimMarket
+    from engine.settings import load_settings
+
+    clock = SimClock(T0, speed=60.0, running=True)
+    cache = RedisQuoteCache(redis_url, prefix=prefix, stale_after=10, clock=clock)
+    svc = MarketService(load_settings(), feed=SimFeed(SimMarket(7), clock, tick_s=0.02), cache=cache)
+    task = asyncio.create_task(svc.pump_quotes(["SPY", "QQQ", "VIX"], flush_s=0.01))
+    reader = RedisQuoteCache(redis_url, prefix=prefix, stale_after=10, clock=clock)
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if len(reader.symbols()) == 3:
+            break
+    first = reader.get("SPY")
+    await asyncio.sleep(0.2)
+    await svc.feed.stop()
+    await asyncio.wait_for(task, 5)
+    assert reader.symbols() == ["QQQ", "SPY", "VIX"]
+    assert reader.get("SPY").ts > first.ts and not reader.is_stale("SPY")
+    reader.close()
+    await svc.close()
