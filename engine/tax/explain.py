@@ -57,11 +57,13 @@ def explain(d: Disposition) -> str:
             tail += " (IRA part permanently disallowed, Rev. Rul. 2008-5)"
         bits.append(f"{head}: {tail}")
     elif d.kind == "mtm":
-        bits.append(f"§1256 year-end mark: {d.note.removeprefix('marked to market ')}")
+        bits.append(f"§1256 year-end mark: {d.note}; next year's basis is the mark")
     elif loss > 0:
         bits.append(f"loss of {usd(loss)} allowed")
     else:
         bits.append(f"gain of {usd(-loss)}")
+    if d.sec.section_1256 and d.kind != "mtm":
+        bits.append("§1256 contract: 60% long-term / 40% short-term, no wash-sale rule")
     if d.kind == "expire":
         bits.append("expired worthless" if d.direction > 0 else "written option expired: premium kept")
     if d.direction < 0 and d.kind != "mtm":
