@@ -1,0 +1,112 @@
+"""Polygon frame decoding, symbol mapping, backoff and WebSocket URL handling (no network)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, date, datetime
+
+import pytest
+
+from engine.core.marketdata import Bar, Quote, Trade
+from engine.market.polygon import Backoff, FrameParser, our_symbol, split_ws_url, vendor_topic
+
+T = 1_763_656_200_000  # 2025-11-20 16:30:00 UTC = 11:30 New York
+
+
+def q(sym, bp, ap, t=T, **kw):
+    return {"ev": "Q", "sym": sym, "bx": 4, "bp": bp, "bs": 2, "ax": 7, "ap": ap, "as": 3, "c": 0, "i": [604],
+            "t": t, "q": 1, "z": 3, **kw}
+
+
+def test_stock_frame_conflates_quotes_and_keeps_trades_and_bars():
+    p = FrameParser("stocks")
+    frame = p.parse(json.dumps([
+        q("SPY", 600.0, 600.02), q("QQQ", 500.0, 500.01), q("SPY", 600.01, 600.03, T + 5),
+        {"ev": "T", "sym": "SPY", "x": 4, "i": "1", "z": 3, "p": 600.02, "s": 100, "c": [0], "t": T + 6, "q": 9},
+        {"ev": "AM", "sym": "SPY", "v": 4110, "av": 9, "op": 1.0, "vw": 600.0, "o": 599.9, "c": 600.1, "h": 600.2,
+         "l": 599.8, "a": 1.0, "z": 5, "s": T - 60_000, "e": T},
+        {"ev": "status", "status": "success", "message": "subscribed to: Q.SPY"},
+    ]))
+    assert set(frame.quotes) == {"SPY", "QQQ"}
+    spy = frame.quotes["SPY"]
+    assert isinstance(spy, Quote) and (spy.bid, spy.ask) == (600.01, 600.03)
+    assert (spy.bid_size, spy.ask_size) == (200, 300)  # round lots -> shares
+    assert spy.ts == datetime.fromtimestamp((T + 5) / 1000, UTC) and spy.source == "polygon"
+    assert spy.session == date(2025, 11, 20)
+    assert spy == Quote("SPY", 600.01, 600.03, spy.ts, 200, 300, None, "polygon", date(2025, 11, 20))
+    with pytest.raises(AttributeError):
+        spy.bid = 1.0  # still frozen
+    (trade,) = frame.trades
+    assert isinstance(trade, Trade) and (trade.price, trade.size) == (600.02, 100)
+    (bar,) = frame.bars
+    assert isinstance(bar, Bar) and bar.start.strftime("%H:%M") == "11:29" and bar.vwap == 600.0
+    assert p.stats.quotes == 2 and p.stats.events == 6 and p.stats.statuses == 1 and p.stats.malformed == 0
+    assert len(frame.events()) == 4
+
+
+def test_option_and_index_symbols_map_to_ours():
+    opt = FrameParser("options").parse(json.dumps([q("O:SPY251120C00600000", 1.2, 1.25)]))
+    (o,) = opt.quotes.values()
+    assert o.symbol == "SPY251120C00600000" and o.bid_size == 2  # contracts, not lots
+    idx = FrameParser("indices").parse(json.dumps([{"ev": "V", "val": 17.25, "T": "I:VIX", "t": T}]))
+    v = idx.quotes["VIX"]
+    assert (v.bid, v.ask, v.last, v.mid) == (17.25, 17.25, 17.25, 17.25)
+    assert our_symbol("O:SPY251120C00600000") == "SPY251120C00600000" and our_symbol("SPY") == "SPY"
+    assert vendor_topic("SPY") == ("stocks", "SPY")
+    assert vendor_topic("^VIX") == ("indices", "I:VIX")
+    assert vendor_topic("SPY   251120P00590000") == ("options", "O:SPY251120P00590000")
+
+
+@pytest.mark.parametrize("bad", [
+    {"ev": "Q", "sym": "SPY"},
+    {"ev": "Q", "sym": "SPY", "bp": "600", "ap": 600.1, "t": T},
+    {"ev": "Q", "sym": "SPY", "bp": 600.0, "ap": 600.1, "t": "now"},
+    {"ev": "Q", "sym": 7, "bp": 600.0, "ap": 600.1, "t": T},
+    {"ev": "Q", "sym": "SPY", "bp": -1.0, "ap": 600.1, "t": T},
+    {"ev": "T", "sym": "SPY", "p": 0, "s": 1, "t": T},
+    {"ev": "AM", "sym": "SPY", "o": 2, "h": 1, "l": 1, "c": 1, "v": 1, "s": T},
+    {"ev": "XYZ"},
+    {"no": "ev"},
+    ["nested"],
+    None,
+])
+def test_malformed_events_are_counted_and_the_rest_used(bad):
+    p = FrameParser("stocks")
+    frame = p.parse(json.dumps([bad, q("SPY", 600.0, 600.02)]))
+    assert p.stats.malformed == 1 and p.stats.examples
+    assert frame.quotes["SPY"].bid == 600.0
+
+
+def test_frames_that_are_not_json_or_not_arrays():
+    p = FrameParser("stocks")
+    assert not p.parse("not json").quotes
+    assert not p.parse(b'[{"ev": "Q"').quotes
+    assert not p.parse("42").quotes
+    assert p.stats.malformed == 3 and p.stats.frames == 3
+    single = p.parse(json.dumps(q("SPY", 1.0, 1.01)))  # a bare object is accepted as a one-event frame
+    assert "SPY" in single.quotes
+
+
+def test_parser_accepts_a_custom_decoder_and_bytes():
+    p = FrameParser("stocks", loads=json.loads)
+    assert p.parse(json.dumps([q("SPY", 1.0, 1.01)]).encode()).quotes["SPY"].ask == 1.01
+
+
+def test_backoff_grows_with_jitter_and_resets():
+    b = Backoff(base=0.5, max_delay=4.0, rng=random.Random(3))
+    delays = [b.next() for _ in range(8)]
+    caps = [min(4.0, 0.5 * 2 ** i) for i in range(8)]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, caps, strict=True))
+    assert len({round(d, 6) for d in delays[4:]}) > 1  # jittered, not a fixed schedule
+    b.reset()
+    assert b.next() <= 0.5
+    gen = Backoff(base=1.0, max_delay=2.0, rng=random.Random(1)).delays()
+    assert all(0.5 <= next(gen) <= 2.0 for _ in range(5))
+
+
+def test_split_ws_url():
+    assert split_ws_url(None) == ("socket.massive.com", True)
+    assert split_ws_url("wss://delayed.massive.com/") == ("delayed.massive.com", True)
+    assert split_ws_url("ws://127.0.0.1:8765") == ("127.0.0.1:8765", False)
+    assert split_ws_url("ws://127.0.0.1:8765/stocks") == ("127.0.0.1:8765", False)
