@@ -21,37 +21,29 @@ contracts at expiry with intrinsic-value Greeks).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
 from engine.core.clock import NY
 from engine.core.errors import InvalidInput
 from engine.core.instruments import SettleTime
+from engine.market import calendar
+from engine.options.bsm import MINUTES_PER_YEAR
 
-MINUTES_PER_YEAR = 525_600.0
+__all__ = ["MINUTES_PER_YEAR", "TRADING_MINUTES_PER_YEAR", "expiry_moment", "open_minutes_between",
+           "session_bounds", "time_to_expiry"]
+
 TRADING_MINUTES_PER_YEAR = 252.0 * 390.0
 _REGULAR_OPEN = time(9, 30)
 _REGULAR_CLOSE = time(16, 0)
 
 
-@lru_cache(maxsize=1)
-def _xnys():
-    import exchange_calendars as xcals  # heavy: only when a calendar question is asked
-
-    return xcals.get_calendar("XNYS", start="2000-01-01")
-
-
 @lru_cache(maxsize=4096)
 def session_bounds(day: date) -> tuple[datetime, datetime] | None:
     """(open, close) of the XNYS session on ``day`` as aware NY datetimes, or None if no session."""
-    cal = _xnys()
-    import pandas as pd
-
-    label = pd.Timestamp(day)
-    if label < cal.first_session or label > cal.last_session or not cal.is_session(label):
+    if not calendar.is_session(day):
         return None
-    return (cal.session_open(label).to_pydatetime().astimezone(NY),
-            cal.session_close(label).to_pydatetime().astimezone(NY))
+    return calendar.session_open(day), calendar.session_close(day)
 
 
 def expiry_moment(expiry: date, settle_time: SettleTime | str = SettleTime.PM) -> datetime:
@@ -69,19 +61,7 @@ def expiry_moment(expiry: date, settle_time: SettleTime | str = SettleTime.PM) -
 
 def open_minutes_between(t0: datetime, t1: datetime) -> float:
     """Minutes in ``[t0, t1)`` during which the exchange is open (regular sessions only)."""
-    if t1 <= t0:
-        return 0.0
-    total = 0.0
-    day = t0.astimezone(NY).date()
-    last = t1.astimezone(NY).date()
-    while day <= last:
-        bounds = session_bounds(day)
-        if bounds is not None:
-            lo, hi = max(t0, bounds[0]), min(t1, bounds[1])
-            if hi > lo:
-                total += (hi - lo).total_seconds() / 60.0
-        day += timedelta(days=1)
-    return total
+    return calendar.open_minutes_between(t0.astimezone(UTC), t1.astimezone(UTC))
 
 
 def time_to_expiry(now: datetime, expiry: date, settle_time: SettleTime | str = SettleTime.PM,
@@ -94,7 +74,10 @@ def time_to_expiry(now: datetime, expiry: date, settle_time: SettleTime | str = 
     """
     if now.tzinfo is None:
         raise InvalidInput("time_to_expiry needs a timezone-aware 'now'", field="now")
-    end = expiry_moment(expiry, settle_time)
+    # In UTC: Python subtracts two datetimes sharing one tzinfo on their wall clocks, which
+    # would make a DST weekend an hour too long or short.
+    now = now.astimezone(UTC)
+    end = expiry_moment(expiry, settle_time).astimezone(UTC)
     if now >= end:
         return 0.0
     if trading_time:

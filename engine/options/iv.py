@@ -168,10 +168,15 @@ def implied_vol_one(price, is_call, S, K, T, r, q):
     x = math.log(fwd / K)
     beta = price * math.exp(r * T) / math.sqrt(fwd * K)
     theta = 1.0 if is_call else -1.0
+    floor = 0.0
     if theta * x > 0.0:  # in the money: the OTM option of the other right, by parity
-        beta -= math.exp(0.5 * theta * x) - math.exp(-0.5 * theta * x)
+        # A time value within a few ulps of the price is rounding, not information: treat the
+        # price as sitting on the intrinsic-value bound (NaN) rather than invent a tiny vol.
+        big = math.exp(0.5 * theta * x)
+        floor = 16.0 * 2.220446049250313e-16 * big
+        beta -= big - 1.0 / big
     x = -abs(x)  # an OTM put at x is an OTM call at −x
-    if not (0.0 < beta < math.exp(0.5 * x)):
+    if not (floor < beta < math.exp(0.5 * x)):
         return math.nan
     return otm_call_total_vol(beta, x) / sqrt_t
 
