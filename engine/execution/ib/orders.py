@@ -38,9 +38,8 @@ IB_ORDER_TYPES = {OrderType.MARKET: "MKT", OrderType.LIMIT: "LMT", OrderType.STO
 OUR_ORDER_TYPES = {v: k for k, v in IB_ORDER_TYPES.items()}
 UNSET = 1.7976931348623157e308
 
-#: IB error codes that mean "this order was refused", as opposed to a later cancel.
-REJECT_CODES = frozenset({103, 105, 110, 135, 161, 200, 201, 203, 321, 387, 434, 10147, 10148})
-CANCEL_CODES = frozenset({202, 10148})
+#: IB error codes that end an order as a cancel (anything else before a fill is a refusal).
+CANCEL_CODES = frozenset({202})
 
 
 def _per_contract(order: BrokerOrder, price: Decimal | None) -> float | None:

@@ -98,6 +98,7 @@ class OrderDiff:
     ``kind``: ``unknown_in_ledger`` (open at IB, not ours — placed by hand or by another
     program), ``not_open_at_broker`` (open in our ledger, unknown to IB's open orders and not
     filled by today's executions), ``filled_while_away`` (open in our ledger, filled at IB),
+    ``closed_in_ledger`` (finished in our ledger, still working at IB: it can still trade!),
     ``status`` (both open, states differ), ``filled`` (both open, filled quantities differ).
     """
 
@@ -144,7 +145,7 @@ class ReconcileReport:
     def needs_attention(self) -> bool:
         """Differences the missing fills do not explain (a person should look)."""
         return any(not p.explained for p in self.position_diffs) or any(
-            d.kind in ("unknown_in_ledger", "not_open_at_broker") for d in self.order_diffs)
+            d.kind in ("unknown_in_ledger", "not_open_at_broker", "closed_in_ledger") for d in self.order_diffs)
 
     def to_dict(self) -> dict:
         return {
@@ -193,7 +194,7 @@ def reconcile(snapshot: LedgerSnapshot, *, ledger: str, account: str, ts: dateti
         if ours is None:
             diffs.append(OrderDiff(coid, "unknown_in_ledger", None, u.status.value, 0, u.filled_quantity))
         elif ours.status.is_terminal:
-            diffs.append(OrderDiff(coid, "status", ours.status.value, u.status.value,
+            diffs.append(OrderDiff(coid, "closed_in_ledger", ours.status.value, u.status.value,
                                    ours.filled_quantity, u.filled_quantity))
         elif ours.filled_quantity != u.filled_quantity:
             diffs.append(OrderDiff(coid, "filled", ours.status.value, u.status.value,
