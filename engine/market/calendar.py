@@ -94,28 +94,28 @@ def _require_session(day: date) -> None:
         raise InvalidInput(f"{day.isoformat()} is not an NYSE trading session", field="day")
 
 
-def session_open(day: date | datetime) -> datetime:
-    """Opening instant (aware, NY) of the session on ``day``; :class:`InvalidInput` if none."""
+def _bound(day: date | datetime, which: str) -> datetime:
     d = _day(day)
     _require_session(d)
     t = _table()
     if t.covers(d):
-        return datetime.combine(d, t.opens.get(d, t.regular_open), NY)
+        if which == "open":
+            return datetime.combine(d, t.opens.get(d, t.regular_open), NY)
+        return datetime.combine(d, t.closes.get(d, t.regular_close), NY)
     import pandas as pd
 
-    return _xcal().session_open(pd.Timestamp(d)).to_pydatetime().astimezone(NY)
+    getter = _xcal().session_open if which == "open" else _xcal().session_close
+    return getter(pd.Timestamp(d)).to_pydatetime().astimezone(NY)
+
+
+def session_open(day: date | datetime) -> datetime:
+    """Opening instant (aware, NY) of the session on ``day``; :class:`InvalidInput` if none."""
+    return _bound(day, "open")
 
 
 def session_close(day: date | datetime) -> datetime:
     """Closing instant (aware, NY) of the session on ``day``, early closes (13:00) honoured."""
-    d = _day(day)
-    _require_session(d)
-    t = _table()
-    if t.covers(d):
-        return datetime.combine(d, t.closes.get(d, t.regular_close), NY)
-    import pandas as pd
-
-    return _xcal().session_close(pd.Timestamp(d)).to_pydatetime().astimezone(NY)
+    return _bound(day, "close")
 
 
 def is_early_close(day: date | datetime) -> bool:
