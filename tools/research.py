@@ -118,7 +118,7 @@ class StrategyPayoffArgs(Args):
     wing_width: float | None = Field(None, gt=0, le=100, description="Wing width in points")
     right: Literal["call", "put"] | None = Field(None, description="For verticals and butterflies")
     side: Literal["buy", "sell"] | None = Field(None, description="sell = credit, buy = debit")
-    quantity: int = Field(1, ge=1, le=1000)
+    quantity: int = Field(1, ge=1, le=1000, description="Units of the structure")
 
 
 class PayoffPoint(Out):
@@ -174,6 +174,9 @@ class SignalRow(Out):
     confidence: float | None = None
     reasons: list[str] = Field(default_factory=list)
     ts: dt.datetime | None = None
+    kind: str | None = Field(None, description="price (about the underlying), volatility (about option premium) "
+                                               "or regime (market-wide)")
+    values: dict[str, float | None] = Field(default_factory=dict, description="Raw readings behind the signal")
 
 
 class SignalsResult(Out):
@@ -187,7 +190,8 @@ def signal_row(obj: Any) -> SignalRow:
                      direction=str(pick(raw, "direction", default="neutral")), strength=num(raw.get("strength")),
                      confidence=num(raw.get("confidence")),
                      reasons=[str(r) for r in (reasons if isinstance(reasons, list) else [reasons])],
-                     ts=pick(raw, "ts", "timestamp"))
+                     ts=pick(raw, "ts", "timestamp"), kind=pick(raw, "kind"),
+                     values={str(k): num(v) for k, v in (raw.get("values") or {}).items()})
 
 
 async def signals(args: SignalsArgs, ctx: ToolContext) -> SignalsResult:
