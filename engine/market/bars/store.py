@@ -54,14 +54,9 @@ def _symbol_key(symbol: str) -> str:
 
 
 def _as_day(value: date | datetime | str, field: str) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(NY).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{field} {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+    from engine.market.calendar import parse_day
+
+    return parse_day(value, field=field)  # type: ignore[arg-type]
 
 
 class BarStore:

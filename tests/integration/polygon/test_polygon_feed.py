@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,19 @@ def _feed(srv, tmp_path, key=KEY, **kw) -> PolygonFeed:
     kw.setdefault("backoff", Backoff(0.05, 0.2))
     kw.setdefault("expect_data", lambda: False)
     return PolygonFeed(_settings(srv, tmp_path, key), **kw)
+
+
+@contextlib.asynccontextmanager
+async def running(srv, tmp_path, symbols=("SPY",), **kw):
+    """A started feed (no warm-up unless asked) subscribed to ``symbols``; stopped afterwards."""
+    kw.setdefault("warmup_days", 0)
+    feed = _feed(srv, tmp_path, **kw)
+    await feed.subscribe(list(symbols))
+    await feed.start()
+    try:
+        yield feed
+    finally:
+        await feed.stop()
 
 
 async def _next(it, n=1, timeout=3.0):
@@ -106,9 +120,7 @@ async def test_normal_flow_rest_and_stream(server, tmp_path):
 
 
 async def test_option_quotes_of_subscribed_contracts(server, tmp_path):
-    feed = _feed(server, tmp_path, warmup_days=0)
-    await feed.start()
-    try:
+    async with running(server, tmp_path, symbols=()) as feed:
         await feed.subscribe(["SPY261120C00600000"])
         await server.wait_subscribed("options", {"Q.O:SPY261120C00600000"})
         await server.push("options", [server.option_quote("O:SPY261120C00600000", 1.20, 1.25, _now_ms())])
@@ -116,15 +128,10 @@ async def test_option_quotes_of_subscribed_contracts(server, tmp_path):
         assert q.symbol == "SPY261120C00600000" and (q.bid, q.ask, q.bid_size) == (1.20, 1.25, 17)
         rest_q = await feed.rest.quote("SPY261120P00590000")
         assert rest_q.symbol == "SPY261120P00590000" and rest_q.ask > rest_q.bid >= 0
-    finally:
-        await feed.stop()
 
 
 async def test_disconnect_midstream_reconnects_and_resubscribes(server, tmp_path):
-    feed = _feed(server, tmp_path, warmup_days=0)
-    await feed.subscribe(["SPY"])
-    await feed.start()
-    try:
+    async with running(server, tmp_path) as feed:
         first = await server.wait_subscribed("stocks", {"Q.SPY"})
         await feed.subscribe(["QQQ"])  # added while connected
         await server.wait_subscribed("stocks", {"Q.SPY", "Q.QQQ"})
@@ -140,29 +147,19 @@ async def test_disconnect_midstream_reconnects_and_resubscribes(server, tmp_path
         assert q.symbol == "QQQ"
         s = feed.stats()["streams"]["stocks"]
         assert s["connects"] == 2 and s["disconnects"] == 1 and s["connected"]
-    finally:
-        await feed.stop()
 
 
 async def test_stale_stream_is_detected_and_reconnected(server, tmp_path):
-    feed = _feed(server, tmp_path, warmup_days=0, stale_after=0.3, expect_data=lambda: True)
-    await feed.subscribe(["SPY"])
-    await feed.start()
-    try:
+    async with running(server, tmp_path, stale_after=0.3, expect_data=lambda: True) as feed:
         first = await server.wait_subscribed("stocks", {"Q.SPY"})
         # the server stays silent: after 0.3 s the feed must give up on this connection
         await server.wait_subscribed("stocks", {"Q.SPY"}, after=server.conns.index(first) + 1, timeout=5)
         s = feed.stats()["streams"]["stocks"]
         assert s["stale_events"] >= 1
-    finally:
-        await feed.stop()
 
 
 async def test_malformed_messages_are_counted_and_skipped(server, tmp_path):
-    feed = _feed(server, tmp_path, warmup_days=0)
-    await feed.subscribe(["SPY"])
-    await feed.start()
-    try:
+    async with running(server, tmp_path) as feed:
         await server.wait_subscribed("stocks", {"Q.SPY"})
         now = _now_ms()
         await server.push("stocks", "this is not json")
@@ -177,8 +174,6 @@ async def test_malformed_messages_are_counted_and_skipped(server, tmp_path):
         assert q.bid == 600.5
         s = feed.stats()["streams"]["stocks"]
         assert s["malformed"] == 7 and s["connects"] == 1 and s["connected"]
-    finally:
-        await feed.stop()
 
 
 async def test_rest_429_is_retried_after_retry_after(server):
@@ -211,17 +206,12 @@ async def test_bad_key_rest_is_one_auth_error(server, tmp_path):
 
 
 async def test_bad_key_websocket_is_one_auth_error_without_retry_storm(server, tmp_path):
-    feed = _feed(server, tmp_path, key="wrong-key", warmup_days=0)
-    await feed.subscribe(["SPY"])
-    await feed.start()
-    try:
+    async with running(server, tmp_path, key="wrong-key") as feed:
         with pytest.raises(AuthError, match="SMART0DTE_POLYGON_API_KEY"):
             await _next(feed.events(), timeout=5)
         await asyncio.sleep(0.3)
         assert len(server.conns) == 1  # gave up: no reconnect loop against a refused key
         assert feed.stats()["streams"]["stocks"]["error"]
-    finally:
-        await feed.stop()
 
 
 async def test_recorded_aapl_payloads_through_the_client(server):
