@@ -90,9 +90,12 @@ class OrderState:
             raise IllegalTransition(f"order is {self.status.value}: no more fills")
         if self.filled + n > self.quantity:
             raise IllegalTransition(f"fill of {n} overfills: {self.filled} of {self.quantity} done")
+        target = status_after_fill(self.quantity, self.filled + n)
+        same_partial = target is S.PARTIALLY_FILLED and self.status is S.PARTIALLY_FILLED
+        if not same_partial:
+            transition(self.status, target)  # check first: a refused fill changes nothing
         self.filled += n
-        target = status_after_fill(self.quantity, self.filled)
-        if target is S.PARTIALLY_FILLED and self.status is S.PARTIALLY_FILLED:
+        if same_partial:
             self.history.append(target)  # another partial: same state, recorded
             return target
         return self.move(target)
