@@ -168,35 +168,51 @@ class SimMarket:
                               strikes=strikes, ts=t)
 
     # --- bars --------------------------------------------------------------------------------
-    def session_minute_bars(self, symbol: str, day: date) -> list[Bar]:
-        """All one-minute bars of ``symbol`` in session ``day`` (start-labelled, NY time)."""
+    def session_bars(self, symbol: str, day: date, interval_s: int = 60) -> list[Bar]:
+        """Bars of ``symbol`` over session ``day``, ``interval_s`` long, counted from the open.
+
+        Built straight from the one-second path (so 1 s, 1 min, 5 min and 1 h bars of one session
+        agree exactly); the last bar of a session is shorter when the interval does not divide
+        it. Volume: each minute's shares spread evenly over its seconds (VIX: 0).
+        """
+        if not 1 <= interval_s <= 86_400:
+            raise InvalidInput(f"interval_s must be 1..86400 seconds, not {interval_s}", field="interval_s")
         col = self._column(symbol)
         path = self.path(day)
-        m = path.seconds // 60
-        px = path.prices[: m * 60 + 1, col]
-        blocks = np.lib.stride_tricks.sliding_window_view(px, 61)[::60]
-        opens, closes = blocks[:, 0], blocks[:, -1]
-        highs, lows = blocks.max(axis=1), blocks.min(axis=1)
-        vols = path.minute_volume[:, col] if col < 3 else np.zeros(m)
+        n = path.seconds
+        px = path.prices[:, col]
+        starts = np.arange(0, n, interval_s)
+        ends = np.minimum(starts + interval_s, n)
+        highs = np.maximum.reduceat(px[:n], starts)
+        lows = np.minimum.reduceat(px[:n], starts)
+        highs, lows = np.maximum(highs, px[ends]), np.minimum(lows, px[ends])
+        if col < 3:
+            per_second = np.repeat(path.minute_volume[:, col] / 60.0, 60)
+            cum = np.concatenate([[0.0], np.cumsum(per_second)])
+            cum = np.concatenate([cum, np.full(max(0, n + 1 - len(cum)), cum[-1])])
+            vols = np.rint(cum[ends] - cum[starts]).astype(np.int64)
+        else:
+            vols = np.zeros(len(starts), dtype=np.int64)
         out = []
-        for j in range(m):
-            o, h, lo, c = (round(float(x), 2) for x in (opens[j], highs[j], lows[j], closes[j]))
-            out.append(Bar(symbol, path.open_ts + timedelta(minutes=j), o, h, lo, c, int(vols[j]), 60,
-                           round(float((o + h + lo + c) / 4.0), 4)))
+        for j, s0 in enumerate(starts):
+            o, h, lo, c = (round(float(x), 2) for x in (px[s0], highs[j], lows[j], px[ends[j]]))
+            out.append(Bar(symbol.upper(), path.open_ts + timedelta(seconds=int(s0)), o, h, lo, c, int(vols[j]),
+                           interval_s, round((o + h + lo + c) / 4.0, 4)))
         return out
 
+    def session_minute_bars(self, symbol: str, day: date) -> list[Bar]:
+        """All one-minute bars of ``symbol`` in session ``day`` (start-labelled, NY time)."""
+        return self.session_bars(symbol, day, 60)
+
     def history(self, symbol: str, start: datetime, end: datetime, interval_s: int = 60) -> list[Bar]:
-        """Bars with ``start <= bar.start < end``, aggregated from minutes to ``interval_s``."""
+        """Bars with ``start <= bar.start < end`` of every session in between (see :meth:`session_bars`)."""
         start, end = _aware(start), _aware(end)
         if end <= start:
             raise InvalidInput("history: end must be after start", field="end")
-        if interval_s < 60 or interval_s % 60:
-            raise InvalidInput("simulated history has one-minute resolution: interval_s must be a multiple "
-                               "of 60", field="interval_s")
         bars: list[Bar] = []
         for day in calendar.sessions_between(start.date(), end.date()):
-            bars.extend(b for b in self.session_minute_bars(symbol, day) if start <= b.start < end)
-        return aggregate(bars, interval_s)
+            bars.extend(b for b in self.session_bars(symbol, day, interval_s) if start <= b.start < end)
+        return bars
 
     def _column(self, symbol: str) -> int:
         inst = parse_symbol(symbol)
@@ -204,31 +220,3 @@ class SimMarket:
             raise UnknownSymbol(f"simulated bars exist for {', '.join(SYMBOLS)}, not {symbol!r}")
         return COLUMN[inst.symbol]
 
-
-def aggregate(bars: list[Bar], interval_s: int) -> list[Bar]:
-    """Merge consecutive minute bars into ``interval_s`` buckets counted from each session's open."""
-    if interval_s == 60 or not bars:
-        return bars
-    out: list[Bar] = []
-    group: list[Bar] = []
-    key = None
-    for b in bars:
-        open_ts = calendar.session_open(b.start)
-        k = (open_ts, int((b.start - open_ts).total_seconds()) // interval_s)
-        if key is not None and k != key:
-            out.append(_merge(group, interval_s))
-            group = []
-        key = k
-        group.append(b)
-    out.append(_merge(group, interval_s))
-    return out
-
-
-def _merge(group: list[Bar], interval_s: int) -> Bar:
-    first = group[0]
-    open_ts = calendar.session_open(first.start)
-    slot = int((first.start - open_ts).total_seconds()) // interval_s
-    vol = sum(b.volume for b in group)
-    return Bar(first.symbol, open_ts + timedelta(seconds=slot * interval_s), first.open,
-               max(b.high for b in group), min(b.low for b in group), group[-1].close, vol, interval_s,
-               None)

@@ -170,7 +170,14 @@ def test_minute_bars_and_synthetic_history_agree():
     half = synthetic_minute_bars("SPY", date(2026, 11, 27), 1)
     assert len(half) == 210  # 13:00 close
     five = m.history("QQQ", ny(2026, 11, 20, 9, 30), ny(2026, 11, 20, 11, 0), 300)
-    assert len(five) == 18 and five[0].volume == sum(b.volume for b in m.session_minute_bars("QQQ", date(2026, 11, 20))[:5])
+    minutes = m.session_minute_bars("QQQ", date(2026, 11, 20))
+    assert len(five) == 18 and five[0].volume == sum(b.volume for b in minutes[:5])
+    assert five[0].high == max(b.high for b in minutes[:5]) and five[0].close == minutes[4].close
+    seconds = m.history("QQQ", ny(2026, 11, 20, 9, 31), ny(2026, 11, 20, 9, 32), 1)
+    assert len(seconds) == 60 and seconds[0].open == minutes[1].open and seconds[-1].close == minutes[1].close
+    assert max(b.high for b in seconds) == minutes[1].high and min(b.low for b in seconds) == minutes[1].low
+    hourly = m.session_bars("SPY", date(2026, 11, 20), 3600)
+    assert len(hourly) == 7 and hourly[-1].start == ny(2026, 11, 20, 15, 30)
 
 
 def test_vix_parameters_follow_the_cboe_history(shared_data):
