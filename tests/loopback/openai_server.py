@@ -84,7 +84,7 @@ class OpenAIServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                step = server._next(body, dict(self.headers))
+                step = server._next(body, {k.lower(): v for k, v in self.headers.items()})
                 if step is None:
                     self._json(500, {"error": {"message": "script exhausted", "type": "server_error"}})
                     return
