@@ -376,13 +376,19 @@ class LoopbackTWS:
         return round(total if o.action == "BUY" else -total, 2)
 
     def _maybe_fill(self, o: ServerOrder) -> None:
-        if self.fill_mode != "immediate" or o.done or o.order_type in ("STP", "STP LMT"):
+        """Fill a marketable order at once; an IOC order's unfilled rest is cancelled right away."""
+        if o.done:
             return
-        far = self._far_price(o)
-        marketable = (o.order_type == "MKT" or o.lmt_price is None
-                      or (far <= o.lmt_price + 1e-9 if o.action == "BUY" else far >= o.lmt_price - 1e-9))
-        if marketable:
-            self._execute(o, o.remaining, far)
+        if self.fill_mode == "immediate" and o.order_type not in ("STP", "STP LMT"):
+            far = self._far_price(o)
+            marketable = (o.order_type == "MKT" or o.lmt_price is None
+                          or (far <= o.lmt_price + 1e-9 if o.action == "BUY" else far >= o.lmt_price - 1e-9))
+            if marketable:
+                self._execute(o, o.remaining, far)
+        if o.tif == "IOC" and not o.done:
+            o.status = "Cancelled"
+            for s in self._sessions_of(o.client_id):
+                s.send(w.encode_order_status(o))
 
     def _execute(self, o: ServerOrder, qty: float, price: float) -> list[ServerExecution]:
         legs = self._legs(o)

@@ -140,3 +140,39 @@ def test_factory_uses_the_ledger_s_gateway_port(ledger, port_attr, db):
     s = load_settings(ib_port_paper=4102, ib_port_live=4101, ib_host="10.0.0.5", ib_client_id=33)
     b = make_ib_broker(s, ledger, db=db)
     assert (b.host, b.port, b.client_id, b.account) == ("10.0.0.5", getattr(s, port_attr), 33, ledger)
+
+
+async def test_partial_fills_come_before_the_status_that_counts_them(broker, tws):
+    order = await stage_like(tws, {"underlying": "SPY", "quantity": 3, "limit_price": "0.60",
+                                   "legs": [{"right": "call", "strike": 590, "side": "buy"},
+                                            {"right": "call", "strike": 595, "side": "sell"}]}, "part-1")
+    assert (await broker.submit(order)).status is OrderStatus.ACCEPTED
+    events = broker.events()
+    tws.fill("part-1", quantity=1)
+    first = await drain(events, lambda e: isinstance(e, OrderUpdate))
+    assert [type(e).__name__ for e in first] == ["Fill", "OrderUpdate"]
+    assert first[0].quantity == 1 and first[1].status is OrderStatus.PARTIALLY_FILLED
+    assert (first[1].filled_quantity, first[1].remaining) == (1, 2)
+    tws.fill("part-1")
+    rest = await drain(events, lambda e: isinstance(e, OrderUpdate) and e.status is OrderStatus.FILLED)
+    assert [e.quantity for e in rest if isinstance(e, Fill)] == [2]
+    assert rest[-1].filled_quantity == 3 and rest[-1].avg_fill_price == Decimal("1.44")
+
+
+async def test_ioc_that_cannot_fill_expires(broker, tws):
+    order = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "0.10", "tif": "ioc",
+                                   "legs": [{"right": "call", "strike": 595, "side": "buy"}]}, "ioc-1")
+    ack = await broker.submit(order)
+    assert ack.status is OrderStatus.EXPIRED and ack.filled_quantity == 0
+    assert tws.order_by_ref("ioc-1").tif == "IOC"
+
+
+async def test_replace_quantity_and_price_of_a_working_order(broker, tws):
+    order = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "0.10",
+                                   "legs": [{"right": "call", "strike": 595, "side": "buy"}]}, "mod-1")
+    await broker.submit(order)
+    up = await broker.replace("mod-1", limit_price=Decimal("0.15"), quantity=4)
+    assert up.status is OrderStatus.ACCEPTED and up.order.quantity == 4 and up.order.limit_price == Decimal("0.15")
+    at_ib = tws.order_by_ref("mod-1")
+    assert (at_ib.quantity, at_ib.lmt_price) == (4, 0.15)
+    assert sum(1 for o in tws.orders.values() if o.order_ref == "mod-1") == 1   # a modify, not a new order
