@@ -182,13 +182,15 @@ class IBBroker:
 
     async def _connect_once(self, reason: str) -> None:
         self._connecting = True
+        self.last_error = ""
         try:
             await self.ib.connectAsync(self.host, self.port, clientId=self.client_id,
                                        timeout=self.connect_timeout, fetchFields=StartupFetchNONE)
             self.ib_account = self._pick_account(self.ib.managedAccounts())
         except (OSError, TimeoutError, ConnectionError) as err:
             self.ib.disconnect()
-            self.last_error = f"cannot reach Interactive Brokers at {self.host}:{self.port}: {err!r}"
+            said = self.last_error  # what IB answered before closing (e.g. 326: client id in use)
+            self.last_error = f"cannot reach Interactive Brokers at {self.host}:{self.port}: {said or repr(err)}"
             raise BrokerError(self.last_error) from None
         except BrokerError:
             self.ib.disconnect()

@@ -75,3 +75,14 @@ async def test_not_connected_is_a_rejection_not_a_send(broker, tws):
     ack = await broker.submit(order)
     assert ack.status is OrderStatus.REJECTED and "not connected" in ack.reason
     assert not [f for _, f in tws.requests if f[0] == "3"]
+
+
+async def test_a_second_connection_with_the_same_client_id_is_refused_with_ib_s_reason(broker, tws):
+    from engine.core.errors import BrokerError
+    from engine.execution.ib import IBBroker
+
+    twin = IBBroker(host="127.0.0.1", port=tws.port, client_id=broker.client_id, ledger="paper",
+                    connect_timeout=1.0)
+    with pytest.raises(BrokerError, match="326: Unable to connect as the client id 21 is already in use"):
+        await twin.connect()
+    assert broker.connected and tws.connected_clients == [21]
