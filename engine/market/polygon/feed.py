@@ -8,8 +8,12 @@
   and minute aggregates (``Q``, ``T``, ``AM``), option quotes of subscribed contracts (``Q``),
   index values (``V``, e.g. ``I:VIX``). Reconnects with backoff and jitter, resubscribes,
   detects stale streams, counts and skips malformed messages (see ``stream.py``).
-* Streamed minute aggregates are written to the bar store as they arrive (one partition per
-  symbol-day, rewritten in small batches).
+* Recording: streamed minute aggregates go to the bar store's 1-minute partitions, and trades are
+  aggregated into 1-second bars (``BarAggregator``) for the 1-second partitions, both written in
+  small batches. ``history`` answers from the store for complete past sessions it holds (the
+  warm-up makes that the common case) and asks REST otherwise.
+* Every streamed quote also goes to the latest-quote cache when one is given (``cache=``, the
+  market service's in-process or Redis cache), in one ``put_many`` per frame.
 
 Settings: ``SMART0DTE_POLYGON_API_KEY`` (required; never logged), ``SMART0DTE_POLYGON_BASE_URL``
 (REST), ``SMART0DTE_POLYGON_WS_URL`` (WebSocket base; unset = the vendor's real-time host).
@@ -25,7 +29,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from engine.core.clock import NY, Clock, LiveClock
 from engine.core.errors import AuthError, FeedError
+from engine.core.instruments import PRODUCT_UNDERLYINGS
 from engine.core.marketdata import Bar, ChainSnapshot, MarketEvent, Quote
+from engine.market.bars import BarAggregator
 from engine.market.polygon.messages import Frame, vendor_topic
 from engine.market.polygon.rest import PolygonRest
 from engine.market.polygon.stream import Backoff, StreamConnection
@@ -41,16 +47,17 @@ class PolygonFeed:
 
     Optional collaborators (tests and the service pass them): ``rest`` (a :class:`PolygonRest`),
     ``bar_store`` (a ``BarStore``; default: the one under ``SMART0DTE_HOME``; ``False`` = none),
-    ``clock``; ``stale_after``/``backoff``/``expect_data`` tune the streams;
-    ``warmup_symbols`` are warmed up on start (default: the stock/index symbols subscribed by
-    then). ``queue_size`` bounds the event queue: when a consumer falls that far behind, the
-    oldest events are dropped and counted in ``stats()["dropped"]``.
+    ``clock``, ``cache`` (a latest-quote cache with ``put_many``); ``stale_after``/``backoff``/``expect_data`` tune the streams;
+    ``warmup_symbols`` are warmed up on start (default: the product's underlyings plus the
+    stock/index symbols subscribed by then). ``queue_size`` bounds the event queue: when a
+    consumer falls that far behind, the oldest events are dropped and counted in
+    ``stats()["dropped"]``.
     """
 
     name = "polygon"
 
     def __init__(self, settings, *, rest: PolygonRest | None = None, bar_store=None, clock: Clock | None = None,
-                 stale_after: float = 15.0, backoff: Backoff | None = None, expect_data=None,
+                 cache=None, stale_after: float = 15.0, backoff: Backoff | None = None, expect_data=None,
                  warmup_days: int = WARMUP_DAYS, warmup_symbols: Iterable[str] | None = None,
                  queue_size: int = 100_000) -> None:
         if settings.polygon_api_key is None:
@@ -64,6 +71,8 @@ class PolygonFeed:
             bar_store = BarStore(settings)
         self.bar_store = bar_store or None
         self.clock = clock or LiveClock()
+        self.cache = cache
+        self._seconds = BarAggregator("1s")
         self.stale_after = stale_after
         self._backoff = backoff
         self._expect_data = expect_data
@@ -75,6 +84,7 @@ class PolygonFeed:
         self._tasks: dict[str, asyncio.Task] = {}
         self._queue: asyncio.Queue[MarketEvent] = asyncio.Queue(maxsize=queue_size)
         self._pending_bars: list[Bar] = []
+        self._pending_seconds: list[Bar] = []
         self.dropped = 0
         self.warmed: dict[str, int] = {}
         self.started = False
@@ -105,7 +115,7 @@ class PolygonFeed:
                 await task
         self._streams.clear()
         self._tasks.clear()
-        self._flush_bars()
+        self._flush_bars(final=True)
 
     async def subscribe(self, symbols: Iterable[str]) -> None:
         by_market: dict[str, list[str]] = {}
@@ -156,7 +166,22 @@ class PolygonFeed:
         return await self.rest.chain(underlying, expiry)
 
     async def history(self, symbol: str, start: datetime, end: datetime, interval_s: int = 60) -> list[Bar]:
+        """Bars in ``[start, end)``: from the bar store when it holds every session of the range
+        and the range ended before today, else from REST."""
+        if self.bar_store is not None and interval_s % 60 == 0 and self._store_covers(symbol, start, end):
+            return await asyncio.to_thread(self.bar_store.bars, symbol, start, end, interval_s)
         return await self.rest.bars(symbol, start, end, interval_s)
+
+    def _store_covers(self, symbol: str, start: datetime, end: datetime) -> bool:
+        from engine.market.calendar import sessions_between
+
+        today = self.now().astimezone(NY).date()
+        last_day = (end - timedelta(microseconds=1)).astimezone(NY).date()
+        if last_day >= today:
+            return False
+        need = sessions_between(start.astimezone(NY).date(), last_day)
+        have = set(self.bar_store.days(symbol))
+        return bool(need) and all(d in have for d in need)
 
     # --- health -----------------------------------------------------------------------------------
     def is_stale(self, q: Quote, max_age: float | None = None) -> bool:
@@ -203,13 +228,20 @@ class PolygonFeed:
                     raise FeedError(f"Polygon {market} stream stopped: {type(err).__name__}: {err}")
 
     def _on_frame(self, frame: Frame) -> None:
-        for q in frame.quotes.values():
-            self.latest[q.symbol] = q
+        if frame.quotes:
+            self.latest.update(frame.quotes)
+            if self.cache is not None:
+                try:
+                    self.cache.put_many(frame.quotes.values())
+                except Exception as err:  # noqa: BLE001 - a cache outage must not stop the stream
+                    log.warning("quote cache write failed: %s", err)
         events = frame.events()
         if frame.bars:
             self._pending_bars.extend(b for b in frame.bars if b.interval_s == 60)
-            if len(self._pending_bars) >= 50:
-                self._flush_bars()
+        for t in frame.trades:
+            self._pending_seconds.extend(self._seconds.add(t))
+        if len(self._pending_bars) >= 50 or len(self._pending_seconds) >= 500:
+            self._flush_bars()
         for ev in events:
             if self._queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
@@ -217,40 +249,59 @@ class PolygonFeed:
                 self.dropped += 1
             self._queue.put_nowait(ev)
 
-    def _flush_bars(self) -> None:
-        if self.bar_store is None or not self._pending_bars:
+    def _flush_bars(self, final: bool = False) -> None:
+        if final:
+            self._pending_seconds.extend(self._seconds.flush())
+        if self.bar_store is None:
             return
-        bars, self._pending_bars = self._pending_bars, []
-        try:
-            self.bar_store.write_bars(bars)
-        except Exception as err:  # noqa: BLE001 - recording must never stop the stream
-            log.warning("could not store %d streamed bars: %s", len(bars), err)
+        for interval_s, bars in ((60, self._pending_bars), (1, self._pending_seconds)):
+            if not bars:
+                continue
+            try:
+                self.bar_store.write_bars(bars, interval_s=interval_s)
+            except Exception as err:  # noqa: BLE001 - recording must never stop the stream
+                log.warning("could not store %d streamed %d s bars: %s", len(bars), interval_s, err)
+        self._pending_bars, self._pending_seconds = [], []
 
     async def _warm_up(self) -> None:
-        symbols = self.warmup_symbols if self.warmup_symbols is not None else \
-            sorted(s for s in self.symbols if vendor_topic(s)[0] != "options")
+        """Minute bars of the last ``warmup_days`` into the bar store, fetching only what is missing.
+
+        Symbols: ``warmup_symbols`` if given, else the product's underlyings plus every subscribed
+        stock/index. A symbol that fails (entitlement, no data) is logged and skipped; a refused
+        key raises :class:`AuthError`.
+        """
+        if self.warmup_symbols is not None:
+            symbols = list(self.warmup_symbols)
+        else:
+            symbols = sorted(set(PRODUCT_UNDERLYINGS) | {s for s in self.symbols if vendor_topic(s)[0] != "options"})
         if not symbols or self.warmup_days <= 0:
             return
         end = self.now().astimezone(UTC)
-        start = end - timedelta(days=self.warmup_days)
-
-        async def one(sym: str) -> None:
-            try:
-                bars = await self.rest.bars(sym, start, end, 60)
-            except AuthError:
-                raise
-            except Exception as err:  # noqa: BLE001 - a missing history must not stop the live feed
-                log.warning("warm-up of %s failed: %s", sym, err)
-                self.warmed[sym] = 0
-                return
-            self.warmed[sym] = len(bars)
-            if bars and self.bar_store is not None:
-                await asyncio.to_thread(self.bar_store.write_bars, bars)
-
-        results = await asyncio.gather(*(one(s) for s in symbols), return_exceptions=True)
+        results = await asyncio.gather(*(self._warm_one(s, end) for s in symbols), return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
                 raise r
+
+    async def _warm_one(self, sym: str, end: datetime) -> None:
+        start = end - timedelta(days=self.warmup_days)
+        if self.bar_store is not None:
+            today = end.astimezone(NY).date()
+            stored = [d for d in self.bar_store.days(sym) if d < today]
+            if stored and stored[-1] >= start.astimezone(NY).date():
+                # resume at the last stored day: refetched whole, as the stream may have left it partial
+                last = stored[-1]
+                start = datetime(last.year, last.month, last.day, tzinfo=NY).astimezone(UTC)
+        try:
+            bars = await self.rest.bars(sym, start, end, 60)
+        except AuthError:
+            raise
+        except Exception as err:  # noqa: BLE001 - a missing history must not stop the live feed
+            log.warning("warm-up of %s failed: %s", sym, err)
+            self.warmed[sym] = 0
+            return
+        self.warmed[sym] = len(bars)
+        if bars and self.bar_store is not None:
+            await asyncio.to_thread(self.bar_store.write_bars, bars)
 
 
 def _ours(ticker: str) -> str:

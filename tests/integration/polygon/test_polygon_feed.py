@@ -13,6 +13,7 @@ import pytest
 from engine.core.errors import AuthError, FeedError
 from engine.core.marketdata import Bar, Quote, Trade
 from engine.market.bars import BarStore
+from engine.market.feed import Feed
 from engine.market.polygon import Backoff, PolygonFeed, PolygonRest
 from engine.settings import load_settings
 from tests.loopback.polygon_server import PolygonLoopback
@@ -62,16 +63,27 @@ def _now_ms() -> int:
 
 
 async def test_normal_flow_rest_and_stream(server, tmp_path):
-    feed = _feed(server, tmp_path)
+    from engine.market.cache import MemoryQuoteCache
+
+    cache = MemoryQuoteCache(stale_after=5.0)
+    feed = _feed(server, tmp_path, cache=cache)
     await feed.subscribe(["SPY", "VIX"])
+    assert isinstance(feed, Feed)
     await feed.start()
     try:
-        # 30-day warm-up landed in the bar store, one partition per weekday
+        # 30-day warm-up of the product's underlyings landed in the bar store, one partition a weekday
+        assert set(feed.warmed) == {"SPY", "QQQ", "IWM", "VIX"}
         assert feed.warmed["SPY"] > 390 * 15
         days = feed.bar_store.days("SPY")
         assert len(days) >= 15 and all(d.weekday() < 5 for d in days)
         frame = feed.bar_store.minute_bars("SPY", days[-1], days[-1])
         assert frame.index[0].strftime("%H:%M") == "09:30" and len(frame) <= 390
+        # history of complete past sessions comes from the store, not another REST call
+        n_before = len(server.requests)
+        day = days[-2]
+        t0 = datetime(day.year, day.month, day.day, 9, 30, tzinfo=frame.index.tz)
+        hist = await feed.history("SPY", t0, t0 + timedelta(hours=1), 300)
+        assert len(hist) == 12 and hist[0].start == t0 and len(server.requests) == n_before
 
         q = await feed.quote("SPY")
         assert q.source == "polygon" and q.bid < q.ask and q.bid_size > 0 and q.last == pytest.approx(600.0)
@@ -112,11 +124,31 @@ async def test_normal_flow_rest_and_stream(server, tmp_path):
         bar = next(e for e in got if isinstance(e, Bar))
         assert bar.start == start and bar.volume == 12345
         assert (await feed.quote("SPY")).bid == 600.11  # fresh stream quote, no REST call
+        assert cache.get("SPY").bid == 600.11 and cache.get("VIX").last == 17.5
     finally:
         await feed.stop()
-    # streamed minute aggregate was recorded
-    stored = BarStore(_settings(server, tmp_path)).bars("SPY", start, start + timedelta(minutes=1))
+    # the streamed minute aggregate and the 1-second bar of the trade were recorded
+    store = BarStore(_settings(server, tmp_path))
+    stored = store.bars("SPY", start, start + timedelta(minutes=1))
     assert stored and stored[0].volume == 12345
+    sec = datetime.fromtimestamp((now + 1) // 1000, UTC)
+    (one,) = store.bars("SPY", sec, sec + timedelta(seconds=1), interval_s=1)
+    assert (one.close, one.volume, one.interval_s) == (600.12, 300, 1)
+
+
+async def test_warm_up_fetches_only_missing_days(server, tmp_path):
+    feed = _feed(server, tmp_path, warmup_symbols=["SPY"])
+    await feed.start()
+    await feed.stop()
+    first = feed.warmed["SPY"]
+    again = _feed(server, tmp_path, warmup_symbols=["SPY"])
+    n_before = len(server.requests)
+    await again.start()
+    await again.stop()
+    (path, _), = server.requests[n_before:]
+    assert path.startswith("/v2/aggs/ticker/SPY/range/1/minute/")
+    # the last stored day (it may be partial) and today only; older stored days were not refetched
+    assert again.warmed["SPY"] <= 2 * 390 < first
 
 
 async def test_option_quotes_of_subscribed_contracts(server, tmp_path):
