@@ -40,10 +40,17 @@ ROW_KEYS = ("symbol", "strike", "right", "bid", "ask", "mid", "iv", "delta", "ga
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ChainSide:
-    """All contracts of one right, sorted by strike; every array has one entry per contract."""
+    """All contracts of one right, aligned with :attr:`Chain.strikes` (ascending).
+
+    Entry ``i`` of every array belongs to strike ``Chain.strikes[i]``; where this right has no
+    contract at that strike ``listed[i]`` is False, the symbol is ``""`` and the numbers are NaN.
+    ``theta`` is per calendar day, ``vega`` per vol point, IVs decimals; ``model_iv`` is the vol
+    the Greeks were computed at (see the module docstring).
+    """
 
     right: Right
     symbols: tuple[str, ...]
+    listed: np.ndarray
     strikes: np.ndarray
     bid: np.ndarray
     ask: np.ndarray
@@ -65,7 +72,7 @@ class ChainSide:
     vendor_delta: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.symbols)
+        return int(self.listed.sum())
 
 
 def quote_mid(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
@@ -76,30 +83,28 @@ def quote_mid(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
     return np.where(ok, 0.5 * (bid + ask), np.nan)
 
 
-def _column(values: np.ndarray, n: int) -> np.ndarray:
+def _column(values, n: int, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
+    if arr.size == 0:  # the vendor sent none
         return np.full(n, np.nan)
     if arr.shape != (n,):
-        raise ValueError(f"chain snapshot column has shape {arr.shape}, expected ({n},)")
+        raise ValueError(f"snapshot.{name} has shape {arr.shape}, expected ({n},) like snapshot.symbols")
     return arr
 
 
-def _same_strike(strikes: np.ndarray, other_strikes: np.ndarray, other_values: np.ndarray) -> np.ndarray:
-    """``other_values`` at the same strike where the other right lists it, NaN elsewhere."""
-    if other_strikes.size == 0:
-        return np.full(strikes.shape, np.nan)
-    pos = np.clip(np.searchsorted(other_strikes, strikes), 0, other_strikes.size - 1)
-    return np.where(other_strikes[pos] == strikes, other_values[pos], np.nan)
-
-
-def _fill_model_iv(strikes: np.ndarray, iv: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """``iv`` with gaps filled from the other right at the same strike, then by interpolation."""
+def _fill_model_iv(strikes: np.ndarray, iv: np.ndarray, other: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """``iv`` with gaps filled from the other right at the same strike, then by interpolation in strike."""
     out = np.where(np.isfinite(iv), iv, other)
-    good = np.isfinite(out)
-    if good.any() and not good.all():
+    good = np.isfinite(out) & listed
+    if good.any():
         out = np.where(good, out, np.interp(strikes, strikes[good], out[good]))
-    return out
+    return np.where(listed, out, np.nan)
+
+
+_SNAPSHOT_COLUMNS = ("strikes", "is_call", "bid", "ask", "bid_size", "ask_size", "last", "volume",
+                     "open_interest")
+_SIDE_COLUMNS = ("bid", "ask", "mid", "last", "bid_size", "ask_size", "iv_bid", "iv", "iv_ask", "volume",
+                 "open_interest", "vendor_iv", "vendor_delta")
 
 
 class Chain:
@@ -107,13 +112,13 @@ class Chain:
 
     Attributes: ``underlying``, ``expiry``, ``ts`` (quote time), ``now`` (valuation instant),
     ``spot``, ``forward``, ``rate``, ``div_yield``, ``source``, ``session``, ``settle_time``, ``T``
-    (years, see :func:`engine.options.expiry.time_to_expiry`), ``strikes`` (sorted union of both
-    rights), ``calls`` and ``puts`` (:class:`ChainSide`).
+    (years, see :func:`engine.options.expiry.time_to_expiry`), ``strikes`` (ascending union of
+    both rights' strikes) and ``calls``/``puts`` (:class:`ChainSide`, aligned with ``strikes``).
     """
 
     def __init__(self, *, underlying: str, expiry: date, ts: datetime, now: datetime, spot: float,
                  rate: float, div_yield: float, T: float, settle_time: SettleTime, source: str,
-                 session: date | None, calls: ChainSide, puts: ChainSide) -> None:
+                 session: date | None, strikes: np.ndarray, calls: ChainSide, puts: ChainSide) -> None:
         self.underlying = underlying
         self.expiry = expiry
         self.ts = ts
@@ -125,9 +130,9 @@ class Chain:
         self.settle_time = settle_time
         self.source = source
         self.session = session
+        self.strikes = strikes
         self.calls = calls
         self.puts = puts
-        self.strikes = np.union1d(calls.strikes, puts.strikes)
 
     # --- construction ------------------------------------------------------------------------
     @classmethod
@@ -135,57 +140,59 @@ class Chain:
                       div_yield: float = 0.0, *, settle_time: SettleTime | str | None = None) -> Chain:
         """Build the chain and compute bid/mid/ask IVs and Greeks at ``now``.
 
-        ``now`` is the valuation instant (aware); pass ``snapshot.ts`` to value a recorded
-        snapshot as of its own time. ``settle_time`` defaults to the contracts' root terms
-        (SPX AM, SPXW PM, …). Columns of unequal length raise :class:`ValueError`.
+        ``now`` is the valuation instant (aware); pass ``snapshot.ts`` to value a snapshot as of
+        its own quote time. ``settle_time`` defaults to the contracts' root terms (SPX AM, SPXW
+        PM, …). Columns whose length differs from ``snapshot.symbols`` raise :class:`ValueError`;
+        a malformed symbol raises :class:`~engine.core.errors.MalformedSymbol`. Bad numbers (no
+        bid, crossed quotes, zero spot) never raise: they give NaN in the affected entries.
         """
         n = len(snapshot.symbols)
-        for name in ("strikes", "is_call", "bid", "ask", "bid_size", "ask_size", "last", "volume",
-                     "open_interest"):
-            if np.shape(getattr(snapshot, name)) != (n,):
-                raise ValueError(f"snapshot.{name} has shape {np.shape(getattr(snapshot, name))}, "
-                                 f"expected ({n},) like snapshot.symbols")
+        cols = {name: _column(getattr(snapshot, name), n, name) for name in _SNAPSHOT_COLUMNS}
+        cols["vendor_iv"] = _column(snapshot.vendor_iv, n, "vendor_iv")
+        cols["vendor_delta"] = _column(snapshot.vendor_delta, n, "vendor_delta")
         contracts = [parse_occ(s) for s in snapshot.symbols]
         if settle_time is None:
             settle_time = contracts[0].spec.settle_time if contracts else SettleTime.PM
         T = time_to_expiry(now, snapshot.expiry, settle_time)
-        vendor_iv = _column(snapshot.vendor_iv, n)
-        vendor_delta = _column(snapshot.vendor_delta, n)
-        is_call = np.asarray(snapshot.is_call, dtype=bool)
-        strikes = np.asarray(snapshot.strikes, dtype=np.float64)
-        bid = np.asarray(snapshot.bid, dtype=np.float64)
-        ask = np.asarray(snapshot.ask, dtype=np.float64)
-        mid = quote_mid(bid, ask)
+        is_call = cols.pop("is_call") != 0
+        K = cols.pop("strikes")
+        cols["mid"] = quote_mid(cols["bid"], cols["ask"])
         S, r, q = float(snapshot.spot), float(rate), float(div_yield)
-        iv_all = implied_vol(np.stack([bid, mid, ask]), is_call, S, strikes, T, r, q)
-        symbols = np.array([c.occ for c in contracts], dtype=object)
+        ivs = implied_vol(np.stack([cols["bid"], cols["mid"], cols["ask"]]), is_call, S, K, T, r, q)
+        cols["iv_bid"], cols["iv"], cols["iv_ask"] = ivs
+        strikes = np.unique(K[np.isfinite(K)])
+        symbols = [c.occ for c in contracts]
 
-        def side(mask: np.ndarray, right: Right) -> tuple[np.ndarray, dict]:
-            idx = np.flatnonzero(mask)
-            idx = idx[np.argsort(strikes[idx], kind="stable")]
-            cols = {"strikes": strikes[idx], "bid": bid[idx], "ask": ask[idx], "mid": mid[idx],
-                    "last": np.asarray(snapshot.last, dtype=np.float64)[idx],
-                    "bid_size": np.asarray(snapshot.bid_size, dtype=np.float64)[idx],
-                    "ask_size": np.asarray(snapshot.ask_size, dtype=np.float64)[idx],
-                    "iv_bid": iv_all[0][idx], "iv": iv_all[1][idx], "iv_ask": iv_all[2][idx],
-                    "volume": np.asarray(snapshot.volume, dtype=np.float64)[idx],
-                    "open_interest": np.asarray(snapshot.open_interest, dtype=np.float64)[idx],
-                    "vendor_iv": vendor_iv[idx], "vendor_delta": vendor_delta[idx]}
-            return idx, cols
+        def aligned(right: Right) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+            idx = np.flatnonzero(is_call == (right is Right.CALL))
+            idx = idx[np.isfinite(K[idx])][::-1]  # reversed: on a duplicate strike the first row wins
+            pos = np.searchsorted(strikes, K[idx])
+            listed = np.zeros(strikes.size, dtype=bool)
+            listed[pos] = True
+            out = {}
+            for name in _SIDE_COLUMNS:
+                col = np.full(strikes.size, np.nan)
+                col[pos] = cols[name][idx]
+                out[name] = col
+            syms = [""] * strikes.size
+            for p, i in zip(pos, idx, strict=True):
+                syms[p] = symbols[i]
+            return syms, listed, out
 
-        c_idx, c_cols = side(is_call, Right.CALL)
-        p_idx, p_cols = side(~is_call, Right.PUT)
-        sides = []
-        for right, idx, cols, other in ((Right.CALL, c_idx, c_cols, p_cols), (Right.PUT, p_idx, p_cols, c_cols)):
-            model_iv = _fill_model_iv(cols["strikes"], cols["iv"],
-                                      _same_strike(cols["strikes"], other["strikes"], other["iv"]))
-            g = _greeks_or_expiry(right is Right.CALL, S, cols["strikes"], T, r, q, model_iv)
-            sides.append(ChainSide(right=right, symbols=tuple(symbols[idx]), model_iv=model_iv,
-                                   delta=g["delta"], gamma=g["gamma"], theta=theta_per_day(g["theta"]),
-                                   vega=vega_per_point(g["vega"]), **cols))
+        sides = {rt: aligned(rt) for rt in (Right.CALL, Right.PUT)}
+        built = []
+        for rt, other in ((Right.CALL, Right.PUT), (Right.PUT, Right.CALL)):
+            syms, listed, c = sides[rt]
+            model_iv = _fill_model_iv(strikes, c["iv"], sides[other][2]["iv"], listed)
+            g = _greeks_or_expiry(rt is Right.CALL, S, strikes, T, r, q, model_iv)
+            g = {k: np.where(listed, v, np.nan) for k, v in g.items()}
+            built.append(ChainSide(right=rt, symbols=tuple(syms), listed=listed, strikes=strikes,
+                                   model_iv=model_iv, delta=g["delta"], gamma=g["gamma"],
+                                   theta=theta_per_day(g["theta"]), vega=vega_per_point(g["vega"]), **c))
         return cls(underlying=snapshot.underlying, expiry=snapshot.expiry, ts=snapshot.ts, now=now,
                    spot=S, rate=r, div_yield=q, T=T, settle_time=SettleTime(settle_time),
-                   source=snapshot.source, session=snapshot.session, calls=sides[0], puts=sides[1])
+                   source=snapshot.source, session=snapshot.session, strikes=strikes,
+                   calls=built[0], puts=built[1])
 
     # --- derived -----------------------------------------------------------------------------
     @property
@@ -203,9 +210,9 @@ class Chain:
         return float(self.strikes[int(np.argmin(np.abs(self.strikes - self.spot)))])
 
     def by_strike(self, right: Right | str, strike: float) -> int:
-        """Index into ``side(right)`` of ``strike``; :class:`InvalidInput` if not listed."""
+        """Index (into ``strikes`` and the side's arrays) of ``strike``; :class:`InvalidInput` if not listed."""
         s = self.side(right)
-        hits = np.flatnonzero(np.abs(s.strikes - float(strike)) < 1e-6)
+        hits = np.flatnonzero((np.abs(s.strikes - float(strike)) < 1e-6) & s.listed)
         if hits.size == 0:
             raise InvalidInput(f"strike {float(strike):g} not listed for {self.underlying} {self.expiry} "
                                f"{s.right.value}s", field="strike")
@@ -237,41 +244,51 @@ class Chain:
                                field="symbol") from None
         last = s.last[i]
         return Quote(symbol=c.occ, bid=float(s.bid[i]), ask=float(s.ask[i]), ts=self.ts,
-                     bid_size=int(s.bid_size[i]), ask_size=int(s.ask_size[i]),
-                     last=float(last) if np.isfinite(last) else None, source=self.source, session=self.session)
+                     bid_size=_int(s.bid_size[i]) or 0, ask_size=_int(s.ask_size[i]) or 0,
+                     last=_num(last), source=self.source, session=self.session)
 
     # --- display -----------------------------------------------------------------------------
     def rows(self, strikes_around_atm: int | None = None, right: str = "both",
-             min_delta: float | None = None, max_delta: float | None = None) -> list[dict]:
+             min_delta: float | None = None, max_delta: float | None = None, *,
+             extended: bool = False) -> list[dict]:
         """Chain rows sorted by strike (call before put), JSON-ready (NaN → None).
 
-        ``strikes_around_atm=N`` keeps the N listed strikes below and the N above the ATM strike
-        (2N + 1 strikes); ``None`` keeps all. ``right`` is ``"both"``, ``"call"`` or ``"put"``.
+        ``strikes_around_atm=N`` keeps the N strikes below and the N above the ATM strike (2N + 1
+        strikes); ``None`` keeps all. ``right`` is ``"both"``, ``"call"`` or ``"put"``.
         ``min_delta``/``max_delta`` bound |delta| (contracts without a delta are then dropped).
         Keys: symbol, strike, right, bid, ask, mid, iv, delta, gamma, theta (per day), vega (per
-        vol point), volume, open_interest.
+        vol point), volume, open_interest; with ``extended`` also iv_bid, iv_ask, vendor_iv and
+        vendor_delta (the data source's own numbers, None when it sent none).
         """
         if strikes_around_atm is not None and int(strikes_around_atm) < 0:
             raise InvalidInput("strikes_around_atm must be ≥ 0", field="strikes_around_atm")
-        keep = self.strikes
-        if strikes_around_atm is not None and keep.size:
-            atm = int(np.flatnonzero(keep == self.atm_strike())[0])
-            n = int(strikes_around_atm)
-            keep = keep[max(0, atm - n): atm + n + 1]
-        rights = {"both": (Right.CALL, Right.PUT)}.get(str(right).lower()) or (Right.parse(right),)
-        out: list[tuple[float, int, dict]] = []
-        for order, rt in enumerate(rights):
+        lo, hi = 0, self.strikes.size
+        if strikes_around_atm is not None and self.strikes.size:
+            atm = self.by_any_strike(self.atm_strike())
+            lo, hi = max(0, atm - int(strikes_around_atm)), atm + int(strikes_around_atm) + 1
+        text = str(right).lower()
+        rights = (Right.CALL, Right.PUT) if text == "both" else (Right.parse(text),)
+        window = np.zeros(self.strikes.size, dtype=bool)
+        window[lo:hi] = True
+        masks = []
+        for rt in rights:
             s = self.side(rt)
+            mask = window & s.listed
             absd = np.abs(s.delta)
-            mask = np.isin(s.strikes, keep)
             if min_delta is not None:
                 mask &= absd >= float(min_delta)
             if max_delta is not None:
                 mask &= absd <= float(max_delta)
-            for i in np.flatnonzero(mask):
-                out.append((float(s.strikes[i]), order, _row(s, int(i))))
-        out.sort(key=lambda t: (t[0], t[1]))
-        return [row for _, _, row in out]
+            masks.append((s, mask))
+        return [_row(s, i, extended) for i in range(self.strikes.size) for s, mask in masks if mask[i]]
+
+    def by_any_strike(self, strike: float) -> int:
+        """Index of ``strike`` in :attr:`strikes` whichever right lists it; :class:`InvalidInput` if none."""
+        hits = np.flatnonzero(np.abs(self.strikes - float(strike)) < 1e-6)
+        if hits.size == 0:
+            raise InvalidInput(f"strike {float(strike):g} not listed for {self.underlying} {self.expiry}",
+                               field="strike")
+        return int(hits[0])
 
 
 def _num(x: float) -> float | None:
@@ -284,11 +301,15 @@ def _int(x: float) -> int | None:
     return int(x) if math.isfinite(x) else None
 
 
-def _row(s: ChainSide, i: int) -> dict:
-    return {"symbol": s.symbols[i], "strike": float(s.strikes[i]), "right": s.right.value,
-            "bid": _num(s.bid[i]), "ask": _num(s.ask[i]), "mid": _num(s.mid[i]), "iv": _num(s.iv[i]),
-            "delta": _num(s.delta[i]), "gamma": _num(s.gamma[i]), "theta": _num(s.theta[i]),
-            "vega": _num(s.vega[i]), "volume": _int(s.volume[i]), "open_interest": _int(s.open_interest[i])}
+def _row(s: ChainSide, i: int, extended: bool = False) -> dict:
+    row = {"symbol": s.symbols[i], "strike": float(s.strikes[i]), "right": s.right.value,
+           "bid": _num(s.bid[i]), "ask": _num(s.ask[i]), "mid": _num(s.mid[i]), "iv": _num(s.iv[i]),
+           "delta": _num(s.delta[i]), "gamma": _num(s.gamma[i]), "theta": _num(s.theta[i]),
+           "vega": _num(s.vega[i]), "volume": _int(s.volume[i]), "open_interest": _int(s.open_interest[i])}
+    if extended:
+        row |= {"iv_bid": _num(s.iv_bid[i]), "iv_ask": _num(s.iv_ask[i]), "vendor_iv": _num(s.vendor_iv[i]),
+                "vendor_delta": _num(s.vendor_delta[i])}
+    return row
 
 
 def _greeks_or_expiry(is_call: bool, S: float, K: np.ndarray, T: float, r: float, q: float,

@@ -31,22 +31,26 @@ def occ(root: str, expiry: date, is_call: bool, strike: float) -> str:
 
 @pytest.fixture
 def make_snapshot():
-    """Build a ChainSnapshot whose quotes are BSM prices of a smile ± half a spread, on penny ticks."""
+    """Build a ChainSnapshot whose quotes are BSM prices of a smile ± half a spread (penny ticks
+    unless ``ticks=False``); ``vendor=True`` adds vendor IVs (the smile) and deltas (±0.5)."""
     from engine.core.marketdata import ChainSnapshot
     from engine.options import bsm_price
     from engine.options.expiry import time_to_expiry
 
     def build(*, ts: datetime, expiry: date, spot: float = 590.0, strikes=None, root: str = "SPY",
               rate: float = 0.04, div: float = 0.0, half_spread: float = 0.01, smile=None,
-              vendor: bool = False, symbol_prefix: str = "") -> ChainSnapshot:
+              vendor: bool = False, symbol_prefix: str = "", ticks: bool = True) -> ChainSnapshot:
         strikes = np.arange(spot - 20, spot + 21, 1.0) if strikes is None else np.asarray(strikes, float)
         K = np.repeat(strikes, 2)
         is_call = np.tile([True, False], strikes.size)
         T = max(time_to_expiry(ts, expiry), MINUTE)
         vol = smile(K) if smile is not None else 0.15 + 8.0 * np.log(K / spot) ** 2
         fair = bsm_price(is_call, spot, K, T, rate, div, vol)
-        bid = np.maximum(np.floor((fair - half_spread) * 100) / 100, 0.0)
-        ask = np.ceil((fair + half_spread) * 100) / 100
+        if ticks:
+            bid = np.maximum(np.floor((fair - half_spread) * 100) / 100, 0.0)
+            ask = np.ceil((fair + half_spread) * 100) / 100
+        else:  # exact: the mid is the model price
+            bid, ask = fair - half_spread, fair + half_spread
         n = K.size
         return ChainSnapshot(
             underlying=root, expiry=expiry, ts=ts, spot=spot,
