@@ -123,14 +123,13 @@ class SimMarket:
 
     # --- options -----------------------------------------------------------------------------
     def expirations(self, underlying: str, ts: datetime) -> list[date]:
-        """Expiries still trading or settling after ``ts`` (VIX drops its expiry at the open)."""
+        """Expiries listed in the session of ``ts`` (AM-settled VIX drops its expiry at the open)."""
         ts = _aware(ts)
         session = calendar.session_of(ts)
         u = self._option_underlying(underlying)
-        alive = expiries_at(u, ts, session)
-        if ts >= calendar.session_close(session):  # after the close: today's PM expiry is done
-            alive = [e for e in alive if e > session] if u != "VIX" else alive
-        return alive
+        # a PM expiry stays listed (with its final quotes) until the session is over for good:
+        # after the close a 0DTE chain shows how the day ended, as a broker's screen does
+        return expiries_at(u, ts, session)
 
     def was_listed(self, underlying: str, expiry: date, session: date) -> bool:
         return expiry in listed_expiries(self._option_underlying(underlying), session)

@@ -142,15 +142,25 @@ def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expir
     ask_size = (1 + np.floor(-np.log(u[:, 1]) * size_mean)).astype(np.int64)
 
     base = (p.equities[underlying].option_volume if not is_vix else 4.0e5)
-    lm = np.log(K / reference) / max(np.sqrt(max(w, 1e-8)) * 1.6 * (1.0 if is_vix else 1.0), 1e-4)
-    weight = np.exp(-0.5 * lm * lm) * np.where(is_call, 1.0, 1.25)
+    # activity is spread over strikes by the expiry's whole-life move (not what is left of it, which
+    # vanishes into the close) around fixed centres, so cumulative volume only grows during the day
+    if is_vix:
+        life_sd = p.vix_vol * np.sqrt((days + 1.0) / 365.0)
+        day_open = float(path.prices[0, 3])
+    else:
+        life_sd = beta * p.iv_ratio * path.vix_prev / 100.0 * np.sqrt((days + 1.0) / 252.0)
+        day_open = float(path.prices[0, ("SPY", "QQQ", "IWM").index(underlying)])
+    lm = np.log(K / reference) / (1.6 * life_sd)
+    lv = np.log(K / day_open) / (1.2 * life_sd)
+    # fat-tailed across strikes (Laplace), puts busier, downside puts busiest (hedging flow)
+    weight = np.exp(-np.abs(lv)) * np.where(is_call, 1.0, np.where(lv < 0.0, 1.6, 1.1))
     weight /= weight.sum()
     day_noise = stream(seed, "options-volume", path.index, expiry.toordinal()).lognormal(0.0, 0.4, n)
     total = base / (1.0 + days / 2.0)
     volume = np.floor(total * weight * day_noise * path.volume_done(t)).astype(np.int64)
     round_bonus = np.where(K % 10 == 0, 2.5, np.where(K % 5 == 0, 1.6, 1.0))
     oi_noise = stream(seed, "options-oi", path.index, expiry.toordinal()).lognormal(0.0, 0.5, n)
-    oi_w = np.exp(-0.5 * (lm / 1.8) ** 2) * round_bonus
+    oi_w = np.exp(-np.abs(lm) / 1.5) * round_bonus
     open_interest = np.floor(base * 0.8 * (1.0 + days / 10.0) * oi_w / oi_w.sum() * oi_noise).astype(np.int64)
 
     symbols = tuple(f"{root}{expiry:%y%m%d}{'C' if c else 'P'}{int(round(k * 1000)):08d}"
