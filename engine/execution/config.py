@@ -21,8 +21,8 @@ class RiskConfig(BaseModel):
     max_open_contracts: int = Field(200, ge=1, description="Open option contracts (abs) after the order")
     max_premium_per_order: Decimal = Field(Decimal("10000"), gt=0,
                                            description="Premium paid or received per order, dollars")
-    max_notional_per_order: Decimal = Field(Decimal("500000"), gt=0,
-                                            description="Underlying notional (strike x 100 x contracts)")
+    max_notional_per_order: Decimal = Field(Decimal("5000000"), gt=0,
+                                            description="Underlying exposure: spot x 100 x contracts of the largest leg")
     max_loss_per_order: Decimal = Field(Decimal("5000"), gt=0, description="Worst-case loss of the order")
     allow_naked_short_options: bool = Field(False, description="Undefined-risk shorts refused unless true")
     daily_loss_limit: Decimal = Field(Decimal("2000"), gt=0,

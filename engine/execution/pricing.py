@@ -99,7 +99,8 @@ def risk_order(p: Priced, client_order_id: str, underlying: str) -> RiskOrder:
         n = leg.ratio * p.quantity
         legs.append(RiskLeg(leg.symbol, leg.side.sign, n, c is not None, c.right.value if c else None,
                             float(c.strike) if c else 0.0, c.expiry if c else None, q.ts, q.bid, q.ask))
-        notional += (float(c.strike) * c.multiplier * n) if c else p.spot * n
+        # underlying exposure: the largest leg's contracts (a spread's legs hedge each other)
+        notional = max(notional, p.spot * (c.multiplier if c else 1) * n)
     max_loss = p.profile.max_loss
     return RiskOrder(client_order_id=client_order_id, underlying=underlying, legs=tuple(legs),
                      quantity=p.quantity, order_type=p.order_type.value,

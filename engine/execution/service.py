@@ -162,7 +162,7 @@ class ExecutionService:
     async def context(self, ledger: str, legs: list[ResolvedLeg] | None = None, underlying: str = "",
                       client_order_id: str = "") -> RiskContext:
         """The account state the guard sees now."""
-        await self.manager(ledger)
+        await self._for_reading(ledger)
         now = self.market.clock.now().astimezone(NY)
         view = LedgerView(self.db, self.market, ledger, naked_pct=self.settings.risk.margin_naked_pct)
         positions = await view.positions()
@@ -381,17 +381,28 @@ class ExecutionService:
         return ["paper", "live"] if self.settings.live_armed and self.settings.live_broker != "none" else ["paper"]
 
     # --- reading ---------------------------------------------------------------------------------
+    async def _for_reading(self, ledger: str) -> str:
+        """Reconcile first when the ledger's broker is available; a live ledger without a
+        configured broker is still readable (its history), just not reconciled."""
+        ledger = _ledger(ledger)
+        if ledger == "paper" or (self.settings.live_armed and self.settings.live_broker != "none"):
+            await self.manager(ledger)
+        return ledger
+
     async def orders(self, ledger: str = "paper", status: str | None = None) -> list[dict]:
-        oms = await self.manager(ledger)
+        from engine.execution.oms import OrderManager
+
+        ledger = await self._for_reading(ledger)
+        oms = self._managers.get(ledger) or OrderManager(self.db, self.audit, None, ledger)
         return oms.list(status=status)
 
     async def positions(self, ledger: str = "paper") -> list[dict]:
-        await self.manager(ledger)
-        return await LedgerView(self.db, self.market, _ledger(ledger)).positions()
+        ledger = await self._for_reading(ledger)
+        return await LedgerView(self.db, self.market, ledger).positions()
 
     async def pnl(self, ledger: str = "paper", period: str = "today") -> dict:
-        await self.manager(ledger)
-        return await LedgerView(self.db, self.market, _ledger(ledger)).pnl(period, self.market.clock.now())
+        ledger = await self._for_reading(ledger)
+        return await LedgerView(self.db, self.market, ledger).pnl(period, self.market.clock.now())
 
     async def portfolio_greeks(self, ledger: str = "paper") -> dict:
         from engine.portfolio.greeks import ledger_greeks
@@ -399,8 +410,7 @@ class ExecutionService:
         return await ledger_greeks(await self.positions(ledger), self.market)
 
     async def risk_status(self, ledger: str = "paper") -> dict:
-        ledger = _ledger(ledger)
-        await self.manager(ledger)
+        ledger = await self._for_reading(ledger)
         ctx = await self.context(ledger)
         cfg = self.settings.risk
         kill = kill_state(self.db, ledger)

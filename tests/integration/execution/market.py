@@ -25,7 +25,7 @@ RATE = 0.043
 
 
 class ScriptedMarket:
-    def __init__(self, start: datetime = START, spot: float = 646.0, vol: float = 0.15) -> None:
+    def __init__(self, start: datetime = START, spot: float = 644.0, vol: float = 0.35) -> None:
         self.clock = SimClock(start)
         self.hours = TradingHours()
         self.spots = {"SPY": spot, "QQQ": 560.0, "IWM": 230.0}

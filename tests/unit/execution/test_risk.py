@@ -71,7 +71,7 @@ CASES = [
     ("order_rate", ({}, {"recent_orders": [999.0] * 29}, None), ({}, {"recent_orders": [999.0] * 30}, None),
      "last minute"),
     ("max_premium_per_order", ({"premium": 10_000.0}, {}, None), ({"premium": 10_000.01}, {}, None), "premium"),
-    ("max_notional_per_order", ({"notional": 500_000.0}, {}, None), ({"notional": 600_000.0}, {}, None), "notional"),
+    ("max_notional_per_order", ({"notional": 5_000_000.0}, {}, None), ({"notional": 5_000_001.0}, {}, None), "notional"),
     ("defined_risk", ({"naked": True}, {}, RiskConfig(allow_naked_short_options=True)), ({"naked": True}, {}, None),
      "undefined risk"),
     ("max_loss_per_order", ({"max_loss": 5000.0}, {}, None), ({"max_loss": 5000.01}, {}, None), "max loss"),
