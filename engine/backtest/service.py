@@ -228,8 +228,9 @@ class BacktestService:
     def sweep(self, base: BacktestParams, grid: dict[str, list], *, metric: str = "sharpe",
               backend: str | None = None, workers: int | None = None, top: int | None = None):
         """Grid search ranked by ``metric``; see :func:`engine.backtest.sweep.run_sweep`."""
-        from engine.backtest.sweep import run_sweep
+        from engine.backtest.sweep import run_sweep, validate
 
+        validate(base, grid, metric)
         history = self.load_history(base)
         return run_sweep(self, base, grid, history, metric=metric, backend=backend or self.config.sweep_backend,
                          workers=workers or self.config.sweep_workers, top=top)

@@ -81,16 +81,22 @@ def _rank(rows: list[dict], metric: str) -> list[dict]:
     return sorted(rows, key=key)
 
 
-def run_sweep(service, base: BacktestParams, grid: dict[str, list], history, *, metric: str = "sharpe",
-              backend: str = "process", workers: int | None = None, top: int | None = None) -> SweepResult:
+def validate(base: BacktestParams, grid: dict[str, list], metric: str) -> list[dict]:
+    """Every grid point as params overrides; refuses a bad metric, key or value before any work."""
     from engine.backtest.metrics import Metrics
 
     if metric not in Metrics.__dataclass_fields__:
         raise InvalidInput(f"unknown metric {metric!r}; one of {', '.join(Metrics.__dataclass_fields__)}",
                            field="metric")
     points = grid_points(grid)
-    for p in points:  # validate every point before any work starts
+    for p in points:
         BacktestParams.model_validate({**base.model_dump(), **p})
+    return points
+
+
+def run_sweep(service, base: BacktestParams, grid: dict[str, list], history, *, metric: str = "sharpe",
+              backend: str = "process", workers: int | None = None, top: int | None = None) -> SweepResult:
+    points = validate(base, grid, metric)
     base_d = base.model_dump()
     settings = service.settings
     n = workers or os.cpu_count() or 1

@@ -141,7 +141,10 @@ def payoff(structure: Structure, prices: np.ndarray, *, quantity: int = 1, spot:
     spots = _spot_grid(structure, spot)
     pnl_share = expiry_value(structure, spots, far_vol=far_vol, rate=rate) - net
     if structure.is_calendar:
-        mx, mn = float(pnl_share.max()), float(pnl_share.min())
+        # far tails (spot near 0 and far above): where both legs are worth their intrinsic parity
+        tails = expiry_value(structure, np.array([1e-6, structure.strikes.max() * 10]), far_vol=far_vol,
+                             rate=rate) - net
+        mx, mn = float(max(pnl_share.max(), tails.max())), float(min(pnl_share.min(), tails.min()))
         max_profit, max_loss_share = mx, max(-mn, 0.0)
         be = _breakevens(spots, pnl_share)
     else:
