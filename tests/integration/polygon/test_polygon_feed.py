@@ -260,3 +260,21 @@ async def test_recorded_aapl_payloads_through_the_client(server):
     assert chain.vendor_delta[0] == pytest.approx(0.6436614934293701)
     assert (chain.bid[0], chain.ask[0], chain.open_interest[0]) == (28.9, 29.25, 8133)
     assert chain.spot == pytest.approx(159.9606)
+
+
+async def test_unsubscribe_and_slow_consumer_drops_oldest(server, tmp_path):
+    async with running(server, tmp_path, symbols=("SPY", "QQQ"), queue_size=3) as feed:
+        conn = await server.wait_subscribed("stocks", {"Q.SPY", "Q.QQQ"})
+        await feed.unsubscribe(["QQQ"])
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 3
+        while "Q.QQQ" in conn.topics and loop.time() < end:
+            await asyncio.sleep(0.02)
+        assert "Q.QQQ" not in conn.topics and "Q.SPY" in conn.topics
+        now = _now_ms()
+        for i in range(5):  # nobody reads: the queue keeps the newest 3
+            await server.push("stocks", [server.stock_quote("SPY", 600.0 + i, 600.02 + i, now + i)])
+        while feed.stats()["streams"]["stocks"]["quotes"] < 5 and loop.time() < end:
+            await asyncio.sleep(0.02)
+        got = await _next(feed.events(), 3)
+        assert [q.bid for q in got] == [602.0, 603.0, 604.0] and feed.stats()["dropped"] == 2
