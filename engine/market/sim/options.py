@@ -9,9 +9,10 @@ nonsense against the paths they are written on:
   long-run level session by session. Dividing by calendar time to expiry (ACT/365, the
   convention of :mod:`engine.options`) gives the ATM IV, so 0DTE IV rises into the close as the
   closing auction's variance concentrates in ever less time.
-- **Smile** in standardized log-moneyness ``z = ln(K/F)/√w``: ``1 − skew·z + smile·z²``
-  (puts rich); the ATM level carries VIX, so the whole smile lifts with it. Shape checked by
-  eye against the Cboe SPY chain of 2025-05-16 in ``../shared/data/cboe-spy-chain/``.
+- **Smile** in standardized log-moneyness ``z = ln(K/F)/√w``: ``1 − skew·z + smile·z² +
+  smile3·z³`` (puts rich), fitted to the Cboe SPY chain of 2025-05-16 in
+  ``../shared/data/cboe-spy-chain/`` (a test holds it there); the ATM level carries VIX, so the
+  whole smile lifts with it.
 - **VIX options** price off the VIX forward of their expiry (Black-76), with a call skew and a
   vol of vol that rises for short expiries; they are AM-settled on the expiry morning.
 - **Quotes** on penny ticks: spread a fraction of the price, widened out of the money, in the
@@ -76,9 +77,10 @@ def _equity_variance(path: SessionPath, t: datetime, expiry: date, beta: float, 
     return max(w, 1e-12)
 
 
-def _smile(z: np.ndarray, slope: float, curve: float) -> np.ndarray:
+def smile_factor(z: np.ndarray, slope: float, curve: float, cubic: float = 0.0) -> np.ndarray:
+    """IV relative to ATM at standardized log-moneyness ``z`` (clipped to the fitted range)."""
     z = np.clip(z, -5.0, 5.0)
-    return np.clip(1.0 - slope * z + curve * z * z, 0.5, 3.5)
+    return np.clip(1.0 - slope * z + curve * z * z + cubic * z ** 3, 0.5, 3.5)
 
 
 def _penny_quotes(theo: np.ndarray, width_frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +117,7 @@ def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expir
         vv = p.vix_vol * float(np.clip((30.0 / max(days, 0.5)) ** 0.2, 0.8, 2.2))
         w = vv * vv * T
         z = np.log(K / F) / np.sqrt(w)
-        sigma = vv * _smile(z, p.vix_skew, 0.03)
+        sigma = vv * smile_factor(z, p.vix_skew, 0.03)
         theo = bsm_price(is_call, F, K, T, r, r, sigma)
         q = r - np.log(F / spot) / T
         spread_frac, beta = 0.03, 1.0
@@ -125,7 +127,7 @@ def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expir
         w = _equity_variance(path, t, expiry, beta, vix, p)
         F = spot * np.exp((r - q) * T)
         z = np.log(K / F) / np.sqrt(w)
-        sigma = np.sqrt(w / T) * _smile(z, p.skew, p.smile)
+        sigma = np.sqrt(w / T) * smile_factor(z, p.skew, p.smile, p.smile3)
         theo = bsm_price(is_call, spot, K, T, r, q, sigma)
         theo = np.maximum(theo, np.where(is_call, spot - K, K - spot).clip(min=0.0))
         spread_frac = eq.option_spread

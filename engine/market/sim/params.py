@@ -63,8 +63,11 @@ class SimParams:
     intraday_jumps: float = 0.6        # expected small jumps per session
     intraday_jump_sd: float = 0.0015   # SPY log size; VIX moves -6x, others × beta
     # option surface
-    skew: float = 0.16                 # IV factor slope per standardized log-moneyness
-    smile: float = 0.025               # IV factor curvature
+    # IV / ATM IV = 1 - skew·z + smile·z² + smile3·z³, z = ln(K/F)/(ATM σ√T): a least-squares fit
+    # to the OTM IVs of the 1- and 2-week expiries of the Cboe SPY chain of 2025-05-16
+    skew: float = 0.145
+    smile: float = 0.029
+    smile3: float = 0.0068
     vix_vol: float = 0.85              # ATM vol of VIX options at ~1 month
     vix_skew: float = -0.20            # VIX call skew (negative slope = calls richer)
     rate: float = 0.043

@@ -151,3 +151,31 @@ def test_option_quote_by_occ_symbol():
         M.quote("SPY261120C00640500", ny(2026, 11, 20, 11))
     with pytest.raises(InvalidInput, match="no expiry on 2026-11-21"):
         M.quote("SPY261121C00640000", ny(2026, 11, 20, 11))
+
+
+def _cboe_smile(path: str, expiry: str, years: float) -> tuple[np.ndarray, np.ndarray]:
+    """(z, IV/ATM IV) of the out-of-the-money side of one expiry of the Cboe SPY download."""
+    import csv
+
+    with open(path, newline="") as fh:
+        rows = [r for r in list(csv.reader(fh))[4:] if r and r[0] == expiry]
+    k = np.array([float(r[11]) for r in rows])
+    call_mid = np.array([(float(r[4]) + float(r[5])) / 2 for r in rows])
+    put_mid = np.array([(float(r[15]) + float(r[16])) / 2 for r in rows])
+    i = np.argmin(np.abs(call_mid - put_mid))
+    fwd = k[i] + call_mid[i] - put_mid[i]  # spot from parity (the header's spot is stale)
+    iv = np.where(k < fwd, [float(r[18]) for r in rows], [float(r[7]) for r in rows])
+    ok = iv > 0
+    atm = np.interp(fwd, k[ok], iv[ok])
+    return np.log(k[ok] / fwd) / (atm * np.sqrt(years)), iv[ok] / atm
+
+
+@pytest.mark.parametrize(("expiry", "days"), [("Fri May 23 2025", 6.86), ("Fri May 30 2025", 13.86)])
+def test_smile_shape_follows_the_real_cboe_spy_chain(shared_data, expiry, days):
+    from engine.market.sim.options import smile_factor
+    from engine.market.sim.params import DEFAULT_PARAMS as P
+
+    z, real = _cboe_smile(f"{shared_data}/cboe-spy-chain/spy_quotedata_2025-05-16.csv", expiry, days / 365)
+    grid = np.array([-3.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+    ours = smile_factor(grid, P.skew, P.smile, P.smile3)
+    assert np.max(np.abs(ours - np.interp(grid, z, real))) < 0.1
