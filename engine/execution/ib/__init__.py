@@ -8,7 +8,7 @@ writes ``broker.*`` records to the audit log.
 
 from __future__ import annotations
 
-from engine.execution.ib.broker import Backoff, IBBroker
+from engine.execution.ib.broker import IBBroker
 from engine.execution.ib.reconcile import (
     DbLedgerView,
     LedgerOrder,
@@ -18,6 +18,7 @@ from engine.execution.ib.reconcile import (
     PositionDiff,
     ReconcileReport,
 )
+from engine.execution.ib.streams import Backoff
 
 
 def make_ib_broker(settings, ledger: str, *, db=None, audit=None, backoff: Backoff | None = None) -> IBBroker:

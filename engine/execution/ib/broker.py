@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from math import gcd
 
 from ib_async import IB, ExecutionFilter, OrderState, StartupFetchNONE, Trade
 from ib_async import Fill as IBFill
@@ -41,9 +39,7 @@ from engine.execution.broker import (
     BrokerOrder,
     BrokerPosition,
     Fill,
-    OrderLeg,
     OrderStatus,
-    OrderType,
     OrderUpdate,
     Side,
     WhatIf,
@@ -55,32 +51,17 @@ from engine.execution.ib.orders import (
     broker_order_from_ib,
     map_status,
     net_from_ib,
+    order_from_executions,
     plain,
     to_ib_order,
     units,
     with_changes,
 )
 from engine.execution.ib.reconcile import LedgerSnapshot, LedgerView, ReconcileReport, reconcile
+from engine.execution.ib.streams import Backoff, EventStream
 
 log = logging.getLogger(__name__)
 ACTOR = "broker:ib"
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Reconnect delays: ``initial`` seconds, times ``factor`` per attempt, capped at ``maximum``,
-    each spread by ±``jitter`` (a fraction) so many clients do not reconnect in lockstep."""
-
-    initial: float = 0.5
-    factor: float = 2.0
-    maximum: float = 30.0
-    jitter: float = 0.1
-
-    def delays(self) -> Iterator[float]:
-        d = self.initial
-        while True:
-            yield max(0.0, d * (1 + random.uniform(-self.jitter, self.jitter)))
-            d = min(d * self.factor, self.maximum)
 
 
 @dataclass
@@ -94,24 +75,6 @@ class _Tracked:
     held: OrderUpdate | None = None          # a status waiting for its fills
     delivered_units: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class _Subscription:
-    """An ``events()`` iterator; registered at creation so nothing published after is missed."""
-
-    def __init__(self, owner: IBBroker) -> None:
-        self._owner = owner
-        self.queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
-        owner._subscribers.add(self)
-
-    def __aiter__(self) -> _Subscription:
-        return self
-
-    async def __anext__(self) -> BrokerEvent:
-        return await self.queue.get()
-
-    def close(self) -> None:
-        self._owner._subscribers.discard(self)
 
 
 class IBBroker:
@@ -138,8 +101,8 @@ class IBBroker:
         self._assembler = FillAssembler()
         self._orders: dict[str, _Tracked] = {}
         self._fills: dict[str, Fill] = {}
-        self._subscribers: set[_Subscription] = set()
-        self._drained = _Subscription(self)
+        self._subscribers: set[EventStream] = set()
+        self._drained = EventStream(self._subscribers)
         self._submit_lock = asyncio.Lock()
         self._closing = False
         self._connecting = False
@@ -248,7 +211,7 @@ class IBBroker:
     # --- events -------------------------------------------------------------------------
     def events(self) -> AsyncIterator[BrokerEvent]:
         """A new stream of every event published from now on (each call: its own stream)."""
-        return _Subscription(self)
+        return EventStream(self._subscribers)
 
     def drain(self) -> list[BrokerEvent]:
         """Events published since the last ``drain``, without waiting (the OMS's pump)."""
@@ -443,7 +406,9 @@ class IBBroker:
         return await self._fetch_open_orders()
 
     async def _fetch_open_orders(self) -> list[OrderUpdate]:
-        trades = await asyncio.wait_for(self.ib.reqOpenOrdersAsync(), self.ack_timeout)
+        # all clients' orders, not only ours: an order placed by hand in TWS (or by another
+        # program) on this account is exactly what reconciliation must surface
+        trades = await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), self.ack_timeout)
         out = []
         for trade in trades:
             t = await self._adopt(trade)
@@ -503,26 +468,11 @@ class IBBroker:
             await asyncio.sleep(0.02)
 
     def _order_from_executions(self, coid: str, group: list[IBFill]) -> BrokerOrder:
-        """An order neither we nor the ledger know (placed by hand in TWS): its legs and ratios
-        from the leg executions themselves."""
-        legs: dict[str, tuple[Side, int]] = {}
-        underlying = ""
-        for f in group:
-            if f.contract.secType == "BAG":
-                underlying = f.contract.symbol
-                continue
-            sym = self.contracts.remember(f.contract) or str(f.contract.conId)
-            side, qty = legs.get(sym, (Side.BUY if f.execution.side == "BOT" else Side.SELL, 0))
-            legs[sym] = (side, qty + int(round(f.execution.shares)))
-            underlying = underlying or f.contract.symbol
-        unit = 0
-        for _, q in legs.values():
-            unit = gcd(unit, q)
-        unit = unit or 1
-        return BrokerOrder(coid, self.account, underlying,
-                           tuple(OrderLeg(s, side, max(1, q // unit)) for s, (side, q) in legs.items()),
-                           unit if len(legs) > 1 else sum(q for _, q in legs.values()),
-                           order_type=OrderType.MARKET)
+        """An order neither we nor the ledger know (placed by hand in TWS), from its executions."""
+        legs = [(self.contracts.remember(f.contract) or str(f.contract.conId),
+                 Side.BUY if f.execution.side == "BOT" else Side.SELL, int(round(f.execution.shares)))
+                for f in group if f.contract.secType != "BAG"]
+        return order_from_executions(coid, self.account, group[0].contract.symbol, legs)
 
     # --- positions, account, what-if -----------------------------------------------------
     async def positions(self) -> list[BrokerPosition]:

@@ -26,6 +26,7 @@ Status mapping (IB → ours):
 from __future__ import annotations
 
 from decimal import Decimal
+from math import gcd
 
 from ib_async import Order, Trade
 
@@ -161,3 +162,20 @@ def broker_order_from_ib(trade: Trade, ledger: str, leg_symbols: list[str]) -> B
     return BrokerOrder(o.orderRef or f"ib-{o.permId}", ledger, c.symbol, legs, int(round(o.totalQuantity)),
                        OUR_ORDER_TYPES.get(o.orderType, OrderType.LIMIT), net_from_ib(legs, o.lmtPrice, action),
                        net_from_ib(legs, o.auxPrice, action), TimeInForce(tif))
+
+
+def order_from_executions(client_order_id: str, ledger: str, underlying: str,
+                          legs: list[tuple[str, Side, int]]) -> BrokerOrder:
+    """An order known only from its leg executions ``(symbol, side, quantity)`` (placed by hand in
+    TWS): the legs in order of appearance, ratios and units from the quantities' common divisor."""
+    totals: dict[str, tuple[Side, int]] = {}
+    for symbol, side, qty in legs:
+        totals[symbol] = (side, totals.get(symbol, (side, 0))[1] + qty)
+    unit = 0
+    for _, q in totals.values():
+        unit = gcd(unit, q)
+    unit = unit or 1
+    combo = len(totals) > 1
+    return BrokerOrder(client_order_id, ledger, underlying,
+                       tuple(OrderLeg(s, side, q // unit if combo else 1) for s, (side, q) in totals.items()),
+                       unit if combo else sum(q for _, q in totals.values()), order_type=OrderType.MARKET)

@@ -141,3 +141,21 @@ async def test_an_order_still_working_after_reconnect_is_adopted(broker, tws, db
     # and it is still ours to manage
     assert (await broker.cancel("vert-3")).status is OrderStatus.CANCELED
     assert isinstance(ack, OrderUpdate)
+
+
+async def test_an_order_placed_outside_the_engine_needs_attention(broker, tws):
+    from ib_async import IB, LimitOrder, Option
+
+    other = IB()  # someone trading the same account by hand (another API client here)
+    await other.connectAsync("127.0.0.1", tws.port, clientId=99, timeout=3)
+    try:
+        (put,) = await other.qualifyContractsAsync(Option("SPY", "20261120", 585, "P", "SMART", tradingClass="SPY"))
+        other.placeOrder(put, LimitOrder("SELL", 5, 0.40, orderRef="by-hand"))
+        await asyncio.sleep(0.1)
+        report = await broker.reconcile("manual")
+        assert [(d.client_order_id, d.kind) for d in report.order_diffs] == [("by-hand", "unknown_in_ledger")]
+        assert report.needs_attention
+        # the engine's own view of its orders is unchanged; the foreign order is reported, not adopted as ours
+        assert (await broker.order_status("by-hand")).order.legs[0].side.value == "sell"
+    finally:
+        other.disconnect()

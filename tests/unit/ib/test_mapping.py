@@ -114,3 +114,17 @@ def test_rebuild_order_of_a_sold_bag_after_a_restart():
     assert [(x.symbol, x.side) for x in rebuilt.legs] == [("SPY261120C00590000", Side.SELL),
                                                           ("SPY261120C00595000", Side.BUY)]
     assert (rebuilt.client_order_id, rebuilt.quantity, rebuilt.limit_price) == ("x9", 3, Decimal("-0.4"))
+
+
+def test_order_known_only_from_its_executions():
+    from engine.execution.ib.orders import order_from_executions
+
+    A, B = "SPY261120C00590000", "SPY261120C00595000"
+
+    combo = order_from_executions("ib-5", "live", "SPY", [(A, Side.BUY, 2), (B, Side.SELL, 4), (A, Side.BUY, 2)])
+    assert [(x.symbol, x.side, x.ratio) for x in combo.legs] == [(A, Side.BUY, 1), (B, Side.SELL, 1)]
+    assert combo.quantity == 4
+    ratio = order_from_executions("ib-6", "live", "SPY", [(A, Side.BUY, 3), (B, Side.SELL, 6)])
+    assert [x.ratio for x in ratio.legs] == [1, 2] and ratio.quantity == 3
+    single = order_from_executions("ib-7", "live", "SPY", [(A, Side.SELL, 3)])
+    assert (single.quantity, single.legs[0].ratio) == (3, 1)
