@@ -66,16 +66,17 @@ async def test_normal_flow_rest_and_stream(server, tmp_path):
     from engine.market.cache import MemoryQuoteCache
 
     cache = MemoryQuoteCache(stale_after=5.0)
-    feed = _feed(server, tmp_path, cache=cache)
+    feed = _feed(server, tmp_path, cache=cache, warmup_days=10)
     await feed.subscribe(["SPY", "VIX"])
     assert isinstance(feed, Feed)
     await feed.start()
     try:
-        # 30-day warm-up of the product's underlyings landed in the bar store, one partition a weekday
+        # warm-up (30 days by default; 10 here) of the product's underlyings landed in the bar store
+        assert feed.warmup_days == 10 and PolygonFeed(_settings(server, tmp_path)).warmup_days == 30
         assert set(feed.warmed) == {"SPY", "QQQ", "IWM", "VIX"}
-        assert feed.warmed["SPY"] > 390 * 15
+        assert feed.warmed["SPY"] > 390 * 6
         days = feed.bar_store.days("SPY")
-        assert len(days) >= 15 and all(d.weekday() < 5 for d in days)
+        assert len(days) >= 7 and all(d.weekday() < 5 for d in days)
         frame = feed.bar_store.minute_bars("SPY", days[-1], days[-1])
         assert frame.index[0].strftime("%H:%M") == "09:30" and len(frame) <= 390
         # history of complete past sessions comes from the store, not another REST call
