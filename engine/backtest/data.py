@@ -58,6 +58,19 @@ class SessionBars:
         return pd.Timestamp(int(self.start_ns[i]) + _NS_PER_MIN, tz="UTC").tz_convert(NY)
 
 
+@dataclass(frozen=True)
+class RecordedChain:
+    """Recorded option prices of one 0DTE expiry, aligned to its session's minutes.
+
+    ``call``/``put`` are (minutes × strikes): the last recorded price at or before each minute
+    (forward-filled, never back-filled), NaN before a contract's first print.
+    """
+
+    strikes: np.ndarray
+    call: np.ndarray
+    put: np.ndarray
+
+
 @dataclass
 class History:
     symbol: str
@@ -65,6 +78,7 @@ class History:
     source: str  # "store" | "synthetic"
     has_vix: bool = False
     notes: list[str] = field(default_factory=list)
+    recorded: dict[date, RecordedChain] = field(default_factory=dict)
 
     @property
     def days(self) -> list[date]:
@@ -148,7 +162,47 @@ def load_store(settings, symbol: str, start: date, end: date) -> History:
     sessions = split_sessions(frame, vix if vix is not None and not vix.empty else None)
     if not sessions:
         raise _no_data(symbol, start, end, "regular sessions of the bar store")
-    return History(symbol.upper(), sessions, "store", has_vix=vix is not None and not vix.empty)
+    return History(symbol.upper(), sessions, "store", has_vix=vix is not None and not vix.empty,
+                   recorded=load_recorded_options(store, symbol, sessions))
+
+
+def _forward_filled(values: np.ndarray, stamps: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """Last value at or before each of ``minutes`` (sorted int64 ns); NaN before the first."""
+    pos = np.searchsorted(stamps, minutes, side="right") - 1
+    return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
+
+
+def load_recorded_options(store, underlying: str, sessions: list[SessionBars]) -> dict[date, RecordedChain]:
+    """Same-day-expiry option minute bars in the store (OCC symbols, e.g. Polygon aggregates)."""
+    from engine.core.errors import MalformedSymbol
+    from engine.core.instruments import parse_occ
+
+    by_day: dict[date, list[tuple[str, bool, float]]] = {}
+    days = {s.day for s in sessions}
+    for sym in store.symbols():
+        try:
+            c = parse_occ(sym)
+        except MalformedSymbol:
+            continue
+        if c.root == underlying.upper() and c.expiry in days:
+            by_day.setdefault(c.expiry, []).append((sym, c.right == "call", float(c.strike)))
+    out: dict[date, RecordedChain] = {}
+    for s in sessions:
+        rows = by_day.get(s.day)
+        if not rows:
+            continue
+        strikes = np.array(sorted({k for _, _, k in rows}))
+        call = np.full((len(s), strikes.size), np.nan)
+        put = np.full((len(s), strikes.size), np.nan)
+        for sym, is_call, k in rows:
+            f = store.minute_bars(sym, s.day, s.day)
+            if f.empty:
+                continue
+            stamps = pd.DatetimeIndex(f.index).as_unit("ns").asi8
+            col = _forward_filled(f["close"].to_numpy(dtype=float), stamps, s.start_ns)
+            (call if is_call else put)[:, int(np.searchsorted(strikes, k))] = col
+        out[s.day] = RecordedChain(strikes, call, put)
+    return out
 
 
 def _as_frame(obj) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from engine.backtest.data import SessionBars
+from engine.backtest.data import RecordedChain, SessionBars
 from engine.backtest.fills import BacktestFiller, Execution
 from engine.backtest.pricing import (
     MINUTES_PER_YEAR,
@@ -108,6 +108,7 @@ class DayContext:
     prev: SessionBars | None = None
     next_open: float | None = None  # the next session's opening price (physical settlement only)
     equity: float = 100_000.0
+    recorded: RecordedChain | None = None  # recorded option prices of this session ("quoted")
 
 
 def _hhmm(t: time) -> tuple[int, int]:
@@ -133,6 +134,22 @@ def _leg_matrix(structure: Structure, call_mid: np.ndarray, put_mid: np.ndarray,
     return mids
 
 
+def recorded_deltas(spot: float, strikes: np.ndarray, call: np.ndarray, put: np.ndarray, T: float,
+                    rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strikes priced on both sides at this minute, with deltas from their implied vols."""
+    from engine.options import bsm_greeks, implied_vol
+
+    ok = np.isfinite(call) & np.isfinite(put) & (call > 0) & (put > 0)
+    k = strikes[ok]
+    iv_c = implied_vol(call[ok], True, spot, k, T, rate, 0.0)
+    iv_p = implied_vol(put[ok], False, spot, k, T, rate, 0.0)
+    # the out-of-the-money side carries the information; use it for both rights
+    iv = np.where(k >= spot, np.where(np.isfinite(iv_c), iv_c, iv_p), np.where(np.isfinite(iv_p), iv_p, iv_c))
+    dc = bsm_greeks(True, spot, k, T, rate, 0.0, iv)["delta"]
+    dp = bsm_greeks(False, spot, k, T, rate, 0.0, iv)["delta"]
+    return k, dc, dp
+
+
 def _subset(structure: Structure, mask: np.ndarray) -> Structure:
     return replace(structure, legs=tuple(leg for leg, k in zip(structure.legs, mask, strict=True) if k))
 
@@ -154,9 +171,13 @@ class DayEngine:
             vix_before = float(ctx.prev.vix[np.isfinite(ctx.prev.vix)][-1])
         atm, res.iv_source = atm_iv_path(n, self.model, s.vix, vix_before, past_rv)
         T = years_to_close(s.minutes_to_close)
-        pad = max(p.spec.width for p in plans) + self.model.strike_step
-        strikes = listed_strikes(float(s.open[0]), self.model, pad)
-        call_mid, put_mid = chain_mids(s.close, strikes, T, atm, self.model)  # the chain, every minute
+        if ctx.recorded is not None:
+            strikes, call_mid, put_mid = ctx.recorded.strikes, ctx.recorded.call, ctx.recorded.put
+            res.iv_source = "recorded"
+        else:
+            pad = max(p.spec.width for p in plans) + self.model.strike_step
+            strikes = listed_strikes(float(s.open[0]), self.model, pad)
+            call_mid, put_mid = chain_mids(s.close, strikes, T, atm, self.model)  # the chain, every minute
         for plan in plans:
             trade, why = self._play(s, plan, ctx, strikes, T, atm, call_mid, put_mid)
             if trade is None:
@@ -174,7 +195,13 @@ class DayEngine:
         if plan.entry_filter is not None and not plan.entry_filter(s, ie):
             return None, "entry filter said no"
         spot = float(s.close[ie])
-        dc, dp = deltas(spot, strikes, float(T[ie]), float(atm[ie]), self.model)
+        if ctx.recorded is not None:
+            listed, dc, dp = recorded_deltas(spot, strikes, call_mid[ie], put_mid[ie], float(T[ie]), self.model.rate)
+            if listed.size < 2:
+                return None, "fewer than two strikes with recorded prices at entry"
+        else:
+            listed = strikes
+            dc, dp = deltas(spot, strikes, float(T[ie]), float(atm[ie]), self.model)
         far = None
         far_day = None
         if plan.spec.name == "calendar":
@@ -184,7 +211,7 @@ class DayEngine:
             far_day = next_session(s.day)
             extra = (expiry_moment(far_day) - expiry_moment(s.day)).total_seconds() / 60.0
             far = (s.close, T, atm, self.model, extra)
-        view = ChainView(self.symbol, spot, strikes, dc, dp, expiry=s.day, far_expiry=far_day)
+        view = ChainView(self.symbol, spot, listed, dc, dp, expiry=s.day, far_expiry=far_day)
         structure = build(plan.spec, view)
         mids = _leg_matrix(structure, call_mid, put_mid, strikes, far)
         bid, ask = model_quotes(mids, self.model.spread)

@@ -148,7 +148,8 @@ class BacktestService:
                 i = by_day[s.day]
                 prev = history.sessions[i - 1] if i > 0 else None
                 nxt = history.sessions[i + 1] if i + 1 < len(history.sessions) else None
-                ctx = DayContext(prev=prev, next_open=None if nxt is None else float(nxt.open[0]), equity=equity)
+                ctx = DayContext(prev=prev, next_open=None if nxt is None else float(nxt.open[0]), equity=equity,
+                                 recorded=history.recorded.get(s.day))
                 day = engine.run(s, plans, ctx)
                 equity += float(sum(t.pnl for t in day.trades))
                 out.append(day)
@@ -165,11 +166,15 @@ class BacktestService:
         metrics = compute(np.array([float(t.pnl) for t in trades]), daily, capital,
                           float(sum(d.minutes_in_market for d in days)), float(sum(d.minutes for d in days)))
         notes = list(history.notes)
-        if not history.has_vix:
+        quoted = sum(1 for d in days if d.iv_source == "recorded")
+        data = "quoted" if days and quoted == len(days) else "modeled"
+        if 0 < quoted < len(days):
+            notes.append(f"{quoted} of {len(days)} sessions priced from recorded option prices, the rest modeled")
+        if not history.has_vix and quoted < len(days):
             notes.append("no VIX minute bars: ATM IV from the previous session's realized vol")
         res = BacktestResult(
             strategy=params.strategy, underlying=params.underlying, start=params.start, end=params.end,
-            data="modeled", source=history.source, capital=capital, days=[d.day for d in days],
+            data=data, source=history.source, capital=capital, days=[d.day for d in days],
             daily_pnl=daily.round(2).tolist(), equity=equity_curve(capital, daily).round(2).tolist(), trades=trades,
             metrics=metrics, iv_sources=[d.iv_source for d in days], skipped=[x for d in days for x in d.skipped],
             notes=notes)

@@ -16,7 +16,7 @@ the other side's premium.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -38,6 +38,16 @@ class Payoff:
     max_loss: float | None  # positive number; None = unlimited
     breakevens: list[float]
     margin: float
+    spot: float | None = None
+    # flat copies for consumers that read fields (tools, JSON): filled from ``structure``
+    strategy: str = field(default="", init=False)
+    underlying: str = field(default="", init=False)
+    legs: list[dict] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strategy", self.structure.name)
+        object.__setattr__(self, "underlying", self.structure.underlying)
+        object.__setattr__(self, "legs", self.structure.describe())
 
     @property
     def is_credit(self) -> bool:
@@ -47,7 +57,7 @@ class Payoff:
         def money(x: float | None) -> Decimal | None:
             return None if x is None else cents(x)
         return {"strategy": self.structure.name, "underlying": self.structure.underlying,
-                "legs": self.structure.describe(), "quantity": self.quantity,
+                "legs": self.legs, "quantity": self.quantity, "spot": self.spot,
                 "net_premium": round(self.net_premium, 4), "credit": self.is_credit,
                 "max_profit": money(self.max_profit), "max_loss": money(self.max_loss),
                 "breakevens": [round(b, 2) for b in self.breakevens], "margin": money(self.margin),
@@ -160,4 +170,4 @@ def payoff(structure: Structure, prices: np.ndarray, *, quantity: int = 1, spot:
                                 max_loss_share) * quantity
     return Payoff(structure, quantity, net, spots, pnl_share * scale,
                   None if max_profit is None else max_profit * scale,
-                  None if max_loss_share is None else max_loss_share * scale, be, margin)
+                  None if max_loss_share is None else max_loss_share * scale, be, margin, spot)
