@@ -1,6 +1,6 @@
 """``smart0dte data …``: the bar store from the command line.
 
-* ``data import FILE --symbol SPY [--label auto|start|end]`` — load a 1-minute bar CSV (all or
+* ``data import FILE --symbol SPY [--label auto|start|end] [--tz ZONE]`` — load a 1-minute bar CSV (all or
   nothing: one bad row rejects the file, naming the row and the reason; exit 2).
 * ``data days [SYMBOL]`` — stored symbols and their first/last day and day count.
 * ``data bars SYMBOL [--start D] [--end D] [--interval 1m|5m|15m|30m|1h] [--limit N]`` — stored bars.
@@ -33,6 +33,7 @@ def import_cmd(
     symbol: str = typer.Option(..., "--symbol", "-s", help="Symbol the bars belong to, e.g. SPY"),
     label: str = typer.Option("auto", "--label",
                               help="Timestamps mark bar start, end, or auto-detect from the session edges"),
+    tz: str = typer.Option("America/New_York", "--tz", help="Time zone of timestamps written without an offset"),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Load a 1-minute bar CSV into the bar store (Parquet under SMART0DTE_HOME)."""
@@ -42,7 +43,7 @@ def import_cmd(
         raise InvalidInput(f"--label must be auto, start or end, not {label!r}", field="label")
     store = _store()
     before = set(store.days(symbol))
-    rows = store.import_csv(file, symbol, label=label)  # type: ignore[arg-type]
+    rows = store.import_csv(file, symbol, label=label, tz=tz)  # type: ignore[arg-type]
     days = store.days(symbol)
     frame = store.minute_bars(symbol, days[0], days[-1])
     added = sorted(set(days) - before)

@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -87,14 +88,19 @@ class BarStore:
         return self._interval_dir(interval_s) / f"symbol={symbol}" / f"day={day.isoformat()}"
 
     # --- writing ----------------------------------------------------------------------------------
-    def import_csv(self, path: str | Path, symbol: str, *, label: Label = "auto") -> int:
+    def import_csv(self, path: str | Path, symbol: str, *, label: Label = "auto", tz: str = "America/New_York") -> int:
         """Validate a 1-minute bar CSV and store it; returns the number of bars imported.
 
         All or nothing: a bad row raises :class:`InvalidInput` (row number and reason) and the
-        store is unchanged. Days already in the store are merged (the file's bars win).
+        store is unchanged. Days already in the store are merged (the file's bars win). ``tz`` is
+        the zone of naive timestamps (timestamps with an offset or epoch numbers ignore it).
         """
         key = _symbol_key(symbol)
-        frame = read_minute_csv(path, key, label=label)
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput(f"unknown time zone {tz!r} (e.g. America/New_York)", field="tz") from None
+        frame = read_minute_csv(path, key, label=label, tz=zone)
         self.write_frame(key, frame, imported=True)
         return len(frame)
 

@@ -51,8 +51,19 @@ def test_bad_file_exit_2_with_row_and_reason(tmp_path):
     assert days == []  # nothing was stored
     res = runner.invoke(app, ["data", "import", str(bad), "--symbol", "SPY", "--label", "middle", "--json"])
     assert res.exit_code == 2 and "--label" in json.loads(res.stdout)["error"]["message"]
+    res = runner.invoke(app, ["data", "import", str(bad), "--symbol", "SPY", "--tz", "Mars/Olympus", "--json"])
+    assert res.exit_code == 2 and json.loads(res.stdout)["error"]["message"].startswith("unknown time zone")
     res = runner.invoke(app, ["data", "bars", "QQQ", "--json"])
     assert res.exit_code == 2 and json.loads(res.stdout)["error"]["type"] == "no_data"
+
+
+def test_import_with_a_time_zone(tmp_path):
+    f = tmp_path / "chicago.csv"
+    f.write_text("datetime,open,high,low,close,volume\n2024-03-01 08:30,10,11,9.5,10.5,1\n"
+                 "2024-03-01 08:31,10,11,9.5,10.5,1\n2024-03-01 08:32,10,11,9.5,10.5,1\n")
+    res = runner.invoke(app, ["data", "import", str(f), "--symbol", "SPY", "--tz", "America/Chicago", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["first"] == "2024-03-01T09:30:00-05:00"
 
 
 def test_prune_keeps_imports(shared_data):
