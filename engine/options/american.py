@@ -26,7 +26,8 @@ import numpy as np
 from numba import njit, prange
 
 from engine.options.bivariate import bvn_cdf, norm_cdf
-from engine.options.bsm import broadcast_inputs
+from engine.options.bsm import bsm_price
+from engine.options.vectorize import run_kernel
 
 _T1_FRACTION = 0.5 * (math.sqrt(5.0) - 1.0)
 
@@ -144,8 +145,14 @@ def american_price_one(is_call, S, K, T, r, q, sigma, method):
     return max(value, s_ - k_, 0.0)
 
 
+@njit(cache=True, error_model="numpy")
+def _price_serial(is_call, S, K, T, r, q, sigma, method, out):
+    for i in range(out.size):
+        out[i] = american_price_one(is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i], sigma[i], method)
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def _price_loop(is_call, S, K, T, r, q, sigma, method, out):
+def _price_parallel(is_call, S, K, T, r, q, sigma, method, out):
     for i in prange(out.size):
         out[i] = american_price_one(is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i], sigma[i], method)
 
@@ -162,16 +169,9 @@ def american_price(is_call, S, K, T, r, q, sigma, method: int = 0) -> np.ndarray
     """
     if method not in (0, 1993, 2002):
         raise ValueError(f"method must be 0 (best), 2002 or 1993, not {method!r}")
-    arrays = broadcast_inputs(is_call, S, K, T, r, q, sigma)
-    shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    out = np.empty(flat[0].size)
-    _price_loop(*flat, int(method), out)
-    return out.reshape(shape)
+    return run_kernel(_price_serial, _price_parallel, (is_call, S, K, T, r, q, sigma), extra=(int(method),))
 
 
 def early_exercise_premium(is_call, S, K, T, r, q, sigma) -> np.ndarray:
     """American minus European price: what the right to exercise early is worth (≥ 0)."""
-    from engine.options.bsm import bsm_price
-
     return np.maximum(american_price(is_call, S, K, T, r, q, sigma) - bsm_price(is_call, S, K, T, r, q, sigma), 0.0)

@@ -38,15 +38,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine.options.bsm import broadcast_inputs
+from engine.options.vectorize import run_kernel
 
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 _SQRT3 = 1.7320508075688772
 _LOWER_MAP_SCALE = 3.0 * _SQRT3 / (2.0 * math.pi)  # inverse of 2π/(3√3)
 _MAX_ITER = 16
-#: Arrays shorter than this are solved on one thread (thread start-up would cost more than it saves).
-PARALLEL_THRESHOLD = 4096
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -203,9 +201,4 @@ def implied_vol(price, is_call, S, K, T, r, q) -> np.ndarray:
     Otherwise accurate to ~1e-13 relative wherever vega is not vanishing. Shape mismatch raises
     :class:`ValueError`.
     """
-    arrays = broadcast_inputs(price, is_call, S, K, T, r, q)
-    shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    out = np.empty(flat[0].size)
-    (_iv_parallel if out.size >= PARALLEL_THRESHOLD else _iv_serial)(*flat, out)
-    return out.reshape(shape)
+    return run_kernel(_iv_serial, _iv_parallel, (price, is_call, S, K, T, r, q))
