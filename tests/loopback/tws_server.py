@@ -186,6 +186,13 @@ class LoopbackTWS:
         self._next_con_id += 1
         return li
 
+    def list_stock(self, symbol: str, *, bid: float, ask: float) -> Listing:
+        li = Listing(self._next_con_id, symbol, "STK", exchange="SMART", local_symbol=symbol,
+                     trading_class=symbol, bid=bid, ask=ask)
+        self.listings[li.con_id] = li
+        self._next_con_id += 1
+        return li
+
     def set_quote(self, con_id: int, bid: float, ask: float) -> None:
         self.listings[con_id].bid, self.listings[con_id].ask = bid, ask
 

@@ -176,3 +176,23 @@ async def test_replace_quantity_and_price_of_a_working_order(broker, tws):
     at_ib = tws.order_by_ref("mod-1")
     assert (at_ib.quantity, at_ib.lmt_price) == (4, 0.15)
     assert sum(1 for o in tws.orders.values() if o.order_ref == "mod-1") == 1   # a modify, not a new order
+
+
+async def test_buy_write_combines_a_stock_leg_with_an_option(broker, tws):
+    tws.list_stock("SPY", bid=589.98, ask=590.02)
+    from engine.execution.broker import BrokerOrder, OrderLeg
+
+    order = BrokerOrder("bw-1", "paper", "SPY", (OrderLeg("SPY", Side.BUY, 100), OrderLeg(occ("SPY", "C", 595), Side.SELL)),
+                        1, limit_price=Decimal("589.85"))
+    events = broker.events()
+    ack = await broker.submit(order)
+    assert ack.status is OrderStatus.FILLED
+    bag = tws.order_by_ref("bw-1").contract
+    assert [(tws.listings[leg.con_id].sec_type, leg.ratio, leg.action) for leg in bag.legs] == [
+        ("STK", 100, "BUY"), ("OPT", 1, "SELL")]
+    fill = next(e for e in await drain(events, lambda e: isinstance(e, Fill)) if isinstance(e, Fill))
+    # 100 shares at 590.02 count 590.02 per share of the combo; the call's 0.20 bid is received
+    assert fill.net_price == Decimal("589.82")
+    assert [(x.symbol, x.quantity, x.price) for x in fill.legs] == [("SPY", 100, Decimal("590.02")),
+                                                                   (occ("SPY", "C", 595), 1, Decimal("0.2"))]
+    assert {p.symbol: p.quantity for p in await broker.positions()} == {"SPY": 100, occ("SPY", "C", 595): -1}
