@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -201,19 +202,16 @@ class BarStore:
         files = self._files(symbol, first, last, interval_s)
         if not files:
             return _empty()
-        import duckdb
-
-        con = duckdb.connect()
+        cur = _duckdb().cursor()  # a cursor per call: cheap, and safe across threads
         try:
-            con.execute("SET TimeZone='UTC'")
-            df = con.execute(
+            cols = cur.execute(
                 "SELECT epoch_ms(ts) AS ms, open, high, low, close, volume "
-                "FROM read_parquet(?) ORDER BY ts", [files]).df()
+                "FROM read_parquet(?) ORDER BY ts", [files]).fetchnumpy()
         finally:
-            con.close()
-        idx = pd.DatetimeIndex(pd.to_datetime(df["ms"].to_numpy(dtype=np.int64), unit="ms", utc=True)).tz_convert(NY)
-        out = pd.DataFrame({c: df[c].to_numpy(dtype=np.float64) for c in COLUMNS[:4]}, index=idx)
-        out["volume"] = df["volume"].to_numpy(dtype=np.int64)
+            cur.close()
+        idx = pd.DatetimeIndex(pd.to_datetime(np.asarray(cols["ms"], dtype=np.int64), unit="ms", utc=True))
+        out = pd.DataFrame({c: np.asarray(cols[c], dtype=np.float64) for c in COLUMNS[:4]}, index=idx.tz_convert(NY))
+        out["volume"] = np.asarray(cols["volume"], dtype=np.int64)
         out.index.name = "start"
         return out
 
@@ -264,6 +262,21 @@ class BarStore:
                         shutil.rmtree(folder, ignore_errors=True)
                         removed += 1
         return removed
+
+
+_DUCK = None
+_DUCK_LOCK = threading.Lock()
+
+
+def _duckdb():
+    """One in-memory DuckDB per process (opening one costs tens of ms; a cursor costs µs)."""
+    global _DUCK
+    with _DUCK_LOCK:
+        if _DUCK is None:
+            import duckdb
+
+            _DUCK = duckdb.connect(":memory:")
+        return _DUCK
 
 
 def _empty() -> pd.DataFrame:
