@@ -34,7 +34,7 @@ def vol_shape(u: np.ndarray) -> np.ndarray:
 
 def volume_shape(u: np.ndarray) -> np.ndarray:
     """Relative volume at session fraction ``u`` (sums to 1 over a grid): heavy open and close."""
-    w = 1.0 + 2.2 * np.exp(-u / 0.05) + 1.8 * np.exp(-(1.0 - u) / 0.035)
+    w = 1.0 + 6.5 * np.exp(-u / 0.035) + 10.0 * np.exp(-(1.0 - u) / 0.015)
     return w / w.sum()
 
 

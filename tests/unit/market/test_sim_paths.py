@@ -109,21 +109,32 @@ def test_correlation_setting_is_used():
     assert np.corrcoef(r.T)[0, 1] < 0.5
 
 
-def test_u_shaped_intraday_volatility_and_volume():
-    opens, mids, closes, v_open, v_mid = [], [], [], [], []
+def _u_shape(days) -> np.ndarray:
+    """Median over days of (vol first 20 min, vol last 15 min, volume first 15, volume last 10)
+    relative to midday (minutes 150-250); ``days`` yields (minute closes, minute volumes)."""
+    out = []
+    for closes, volumes in days:
+        r = np.diff(np.log(closes))
+        mid_r, mid_v = r[150:250].std(), volumes[150:250].mean()
+        out.append((r[:20].std() / mid_r, r[-15:].std() / mid_r, volumes[:15].mean() / mid_v,
+                    volumes[-10:].mean() / mid_v))
+    return np.median(np.array(out), axis=0)
+
+
+def test_u_shaped_intraday_volatility_and_volume_like_real_spy(shared_data):
+    import pandas as pd
+
+    real = pd.read_csv(f"{shared_data}/eqker/SPY_1min.csv", parse_dates=["datetime"]).sort_values("datetime")
+    real_shape = _u_shape((g["close"].to_numpy(), g["volume"].to_numpy())
+                          for _, g in real.groupby(real["datetime"].dt.date))
+    sim_days = []
     for d in calendar.sessions_between(date(2026, 6, 1), date(2026, 7, 31)):
         p = session_path(7, d)
-        if p.seconds != 23400:
-            continue
-        r = np.diff(np.log(p.prices[::60, 0]))
-        opens.append(r[:20].std())
-        mids.append(r[150:250].std())
-        closes.append(r[-15:].std())
-        v_open.append(p.minute_volume[:15, 0].mean())
-        v_mid.append(p.minute_volume[150:250, 0].mean())
-    assert np.mean(opens) > 1.5 * np.mean(mids)
-    assert np.mean(closes) > 1.3 * np.mean(mids)
-    assert np.mean(v_open) > 2 * np.mean(v_mid)
+        if p.seconds == 23400:
+            sim_days.append((p.prices[60::60, 0], p.minute_volume[:, 0]))
+    sim_shape = _u_shape(sim_days)
+    assert np.all(sim_shape > 1.5)  # busy open and close, quiet lunch
+    assert np.all(np.abs(np.log(sim_shape / real_shape)) < np.log(1.5)), (sim_shape, real_shape)
 
 
 def test_jumps_exist():
