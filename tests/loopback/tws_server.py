@@ -111,6 +111,7 @@ class LoopbackTWS:
         self.equity = equity
         self.init_margin = 0.0
         self.fill_mode = fill_mode
+        self.mute_acks = False
         self.listings: dict[int, Listing] = {}
         self.orders: dict[tuple[int, int], ServerOrder] = {}
         self.executions: list[ServerExecution] = []
@@ -315,6 +316,9 @@ class LoopbackTWS:
                    w.encode_order_status(o))
             return
         self.init_margin += margin.init_change
+        if self.mute_acks:  # accepted, but the acknowledgement is lost on the way (network trouble)
+            o.status = "Submitted"
+            return
         for status in ("PreSubmitted", "Submitted"):
             o.status = status
             s.send(w.encode_open_order(o), w.encode_order_status(o))

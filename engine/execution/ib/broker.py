@@ -412,6 +412,7 @@ class IBBroker:
         out = []
         for trade in trades:
             t = await self._adopt(trade)
+            self._refresh(t)
             u = self._update_of(t)
             if u is not None and u.status.is_working:
                 out.append(u)

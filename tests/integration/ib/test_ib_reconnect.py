@@ -159,3 +159,23 @@ async def test_an_order_placed_outside_the_engine_needs_attention(broker, tws):
         assert (await broker.order_status("by-hand")).order.legs[0].side.value == "sell"
     finally:
         other.disconnect()
+
+
+async def test_a_lost_acknowledgement_is_recovered_by_reconciliation(broker, tws, db):
+    """The order reaches IB but its acknowledgement does not reach us: ``submit`` answers
+    SUBMITTED after the ack timeout (never a guess), and the reconnect tells the truth."""
+    broker.ack_timeout = 0.3
+    tws.mute_acks = True
+    order = await stage_like(tws, VERTICAL, "lost-1")
+    events = broker.events()
+    ack = await broker.submit(order)
+    assert ack.status is OrderStatus.SUBMITTED
+    record_order(db, order, ack.status)
+    tws.mute_acks = False
+    await tws.drop_clients()
+    assert await broker.wait_connected(5)
+    assert broker.reports[-1].clean                 # working at IB, SUBMITTED (working) in the ledger
+    ups = [e for e in await collect(events) if isinstance(e, OrderUpdate) and e.client_order_id == "lost-1"]
+    assert ups and ups[-1].status is OrderStatus.ACCEPTED and ups[-1].broker_order_id
+    assert (await broker.submit(order)).status is OrderStatus.ACCEPTED   # and still no second order
+    assert sum(1 for o in tws.orders.values() if o.order_ref == "lost-1") == 1
