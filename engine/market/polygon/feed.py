@@ -40,6 +40,7 @@ log = logging.getLogger("smart0dte.polygon")
 
 WARMUP_DAYS = 30
 _TOPICS = {"stocks": ("Q", "T", "AM"), "options": ("Q",), "indices": ("V",)}
+_QUIET_FACTOR = {"options": 4}
 
 
 class PolygonFeed:
@@ -47,7 +48,9 @@ class PolygonFeed:
 
     Optional collaborators (tests and the service pass them): ``rest`` (a :class:`PolygonRest`),
     ``bar_store`` (a ``BarStore``; default: the one under ``SMART0DTE_HOME``; ``False`` = none),
-    ``clock``, ``cache`` (a latest-quote cache with ``put_many``); ``stale_after``/``backoff``/``expect_data`` tune the streams;
+    ``clock``, ``cache`` (a latest-quote cache with ``put_many``); ``stale_after`` (seconds of
+    silence that make a stream stale while the market is open; the options stream gets four
+    times as long, a thin contract can be quiet), ``backoff`` and ``expect_data`` tune the streams;
     ``warmup_symbols`` are warmed up on start (default: the product's underlyings plus the
     stock/index symbols subscribed by then). ``queue_size`` bounds the event queue: when a
     consumer falls that far behind, the oldest events are dropped and counted in
@@ -152,11 +155,19 @@ class PolygonFeed:
             yield ev
 
     async def quote(self, symbol: str) -> Quote:
-        """Latest streamed quote when fresh, else the REST snapshot."""
-        _, ticker = vendor_topic(symbol)
+        """Latest quote: the streamed one while its stream is live, else the REST snapshot.
+
+        Polygon sends a quote only when it changes, so an old streamed quote of a subscribed
+        symbol on a healthy (connected, not stale) stream is still the current one; without
+        a live stream only a quote younger than ``stale_after`` is trusted.
+        """
+        market, ticker = vendor_topic(symbol)
         q = self.latest.get(_ours(ticker))
-        if q is not None and not self.is_stale(q):
-            return q
+        if q is not None:
+            conn = self._streams.get(market)
+            live = conn is not None and conn.connected and not conn.stale and _ours(ticker) in self.symbols
+            if live or not self.is_stale(q):
+                return q
         return await self.rest.quote(symbol)
 
     async def expirations(self, underlying: str) -> list[date]:
@@ -204,7 +215,7 @@ class PolygonFeed:
     # --- internals --------------------------------------------------------------------------------
     def _new_stream(self, market: str) -> StreamConnection:
         conn = StreamConnection(market, self._key, self._on_frame, ws_url=self.ws_url,
-                                stale_after=self.stale_after,
+                                stale_after=self.stale_after * _QUIET_FACTOR.get(market, 1),
                                 backoff=Backoff() if self._backoff is None else  # one state per stream
                                 Backoff(self._backoff.base, self._backoff.max_delay, rng=self._backoff.rng),
                                 expect_data=self._expect_data)
