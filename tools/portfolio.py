@@ -144,12 +144,14 @@ class RiskStatusResult(Out):
     state: str = Field(description="Kill-switch state: active, reducing or halted")
     limits: dict = Field(default_factory=dict)
     usage: dict = Field(default_factory=dict)
+    kill_switch: dict = Field(default_factory=dict, description="Who set the kill switch, when and why")
 
 
 async def risk_status(args: RiskStatusArgs, ctx: ToolContext) -> RiskStatusResult:
     raw = _numbers(plain(await ctx.engine.risk_status(ctx.ledger)))
     return RiskStatusResult(ledger=ctx.ledger, state=str(pick(raw, "state", default="unknown")),
-                            limits=pick(raw, "limits", default={}), usage=pick(raw, "usage", default={}))
+                            limits=pick(raw, "limits", default={}), usage=pick(raw, "usage", default={}),
+                            kill_switch=pick(raw, "kill_switch", default={}))
 
 
 POSITIONS = REGISTRY.register(ToolSpec(
