@@ -111,7 +111,8 @@ class LoopbackTWS:
         self.equity = equity
         self.init_margin = 0.0
         self.fill_mode = fill_mode
-        self.mute_acks = False
+        self.mute_acks = False      # orders are accepted but their acknowledgements never sent
+        self.mute_reports = False   # executions happen but are not reported (until asked for)
         self.listings: dict[int, Listing] = {}
         self.orders: dict[tuple[int, int], ServerOrder] = {}
         self.executions: list[ServerExecution] = []
@@ -193,6 +194,11 @@ class LoopbackTWS:
         self.listings[li.con_id] = li
         self._next_con_id += 1
         return li
+
+    def notify(self, code: int, message: str) -> None:
+        """A system message to every client (e.g. 1100/1102: IB's servers lost/restored)."""
+        for s in self._sessions:
+            s.send(w.encode_error(-1, code, message))
 
     def set_quote(self, con_id: int, bid: float, ask: float) -> None:
         self.listings[con_id].bid, self.listings[con_id].ask = bid, ask
@@ -432,7 +438,7 @@ class LoopbackTWS:
                                          o.contract.exchange, "BOT" if o.action == "BUY" else "SLD", qty,
                                          price, o.filled, o.avg_fill_price, None, "BAG", o.contract.symbol))
         self.executions += execs
-        for s in self._sessions_of(o.client_id):
+        for s in [] if self.mute_reports else self._sessions_of(o.client_id):
             s.send(*(w.encode_execution(-1, e) for e in execs),
                    *(w.encode_commission(e) for e in execs if e.commission is not None),
                    w.encode_open_order(o), w.encode_order_status(o))

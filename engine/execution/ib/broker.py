@@ -62,6 +62,8 @@ from engine.execution.ib.streams import Backoff, EventStream
 
 log = logging.getLogger(__name__)
 ACTOR = "broker:ib"
+#: 1101: connectivity between IB and the gateway restored, data lost; 1102: restored, data maintained.
+RESTORED_CODES = frozenset({1101, 1102})
 
 
 @dataclass
@@ -109,6 +111,7 @@ class IBBroker:
         self._synced = False
         self._reconnect_task: asyncio.Task | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._pending_reconcile: asyncio.Task | None = None
         self.ib.orderStatusEvent += self._on_status
         self.ib.execDetailsEvent += self._on_exec
         self.ib.commissionReportEvent += self._on_commission
@@ -163,7 +166,14 @@ class IBBroker:
         self._audit("broker.connected", {"host": self.host, "port": self.port, "client_id": self.client_id,
                                          "account": self.ib_account, "reason": reason,
                                          "server_version": self.ib.client.serverVersion()})
-        await self.reconcile(reason)
+        try:
+            await self.reconcile(reason)
+        except (TimeoutError, ConnectionError) as err:  # half a sync is no sync: start over
+            self._connecting = True
+            self.ib.disconnect()
+            self._connecting = False
+            self.last_error = f"connected to {self.host}:{self.port} but could not reconcile: {err!r}"
+            raise BrokerError(self.last_error) from None
         self._synced = True
 
     def _pick_account(self, managed: list[str]) -> str:
@@ -204,9 +214,20 @@ class IBBroker:
             return
 
     def _on_error(self, req_id: int, code: int, message: str, contract) -> None:
-        if code >= 2100 and code < 2200:  # farm status notices
+        if 2100 <= code < 2200:  # farm status notices
             return
         self.last_error = f"IB {code}: {message}"
+        if code in RESTORED_CODES and self._synced:
+            # the gateway lost IB's servers and got them back (the nightly reset, a network blip):
+            # the socket stayed up, but reports may have been lost in between — look again
+            log.warning("IB connectivity restored (%d); reconciling", code)
+            self._pending_reconcile = asyncio.get_running_loop().create_task(self._reconcile_quietly(f"restored-{code}"))
+
+    async def _reconcile_quietly(self, reason: str) -> None:
+        try:
+            await self.reconcile(reason)
+        except (TimeoutError, ConnectionError, BrokerError) as err:
+            log.warning("reconciliation after %s failed: %r", reason, err)
 
     # --- events -------------------------------------------------------------------------
     def events(self) -> AsyncIterator[BrokerEvent]:
@@ -243,7 +264,7 @@ class IBBroker:
             client_order_id=t.order.client_order_id, status=status, ts=datetime.now(UTC),
             broker_order_id=str(perm) if perm else None, filled_quantity=units(t.order, st.filled),
             remaining=units(t.order, st.remaining if status.is_working else 0),
-            avg_fill_price=net_from_ib(t.order.legs, st.avgFillPrice) if st.filled else None,
+            avg_fill_price=net_from_ib(t.order.legs, st.avgFillPrice, trade.order.action) if st.filled else None,
             reason=reason, order=t.order)
 
     def _refresh(self, t: _Tracked, *, force: bool = False) -> None:

@@ -179,3 +179,22 @@ async def test_a_lost_acknowledgement_is_recovered_by_reconciliation(broker, tws
     assert ups and ups[-1].status is OrderStatus.ACCEPTED and ups[-1].broker_order_id
     assert (await broker.submit(order)).status is OrderStatus.ACCEPTED   # and still no second order
     assert sum(1 for o in tws.orders.values() if o.order_ref == "lost-1") == 1
+
+
+async def test_connectivity_restored_1101_triggers_a_reconciliation(broker, tws, db):
+    """The socket stays up but the gateway lost IB's servers: a fill's report is lost; the
+    1101 "restored, data lost" notice makes the adapter look again and find it."""
+    order = await stage_like(tws, VERTICAL, "blip-1")
+    ack = await broker.submit(order)
+    record_order(db, order, ack.status, ack.broker_order_id)
+    events = broker.events()
+    tws.notify(1100, "Connectivity between IB and Trader Workstation has been lost.")
+    tws.mute_reports = True
+    tws.fill("blip-1")
+    tws.mute_reports = False
+    tws.notify(1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")
+    evs = [e for e in await collect(events, 1.0) if getattr(e, "client_order_id", "") == "blip-1"]
+    assert [type(e).__name__ for e in evs][-2:] == ["Fill", "OrderUpdate"] and evs[-1].status is OrderStatus.FILLED
+    report = broker.reports[-1]
+    assert report.reason == "restored-1101" and [f.client_order_id for f in report.missing_fills] == ["blip-1"]
+    assert broker.connected and broker.reconnects == 0
