@@ -121,6 +121,7 @@ class StreamConnection:
     # --- loop -------------------------------------------------------------------------------------
     async def _process(self, raw: str | bytes) -> None:
         self.last_frame = time.monotonic()
+        self.connected = True  # authenticated and receiving (the client consumes the handshake)
         if not self._got_data:
             self._got_data = True
             self.backoff.reset()
@@ -159,7 +160,6 @@ class StreamConnection:
             self.connects += 1
             self.last_frame = time.monotonic()
             watchdog = asyncio.create_task(self._watchdog(client))
-            self.connected = True
             try:
                 await client.connect(self._process, reconnect_delays=self.backoff.delays,
                                      open_timeout=self.open_timeout)
