@@ -12,6 +12,7 @@ and the trading mode. Every order from every source goes through :meth:`_guard`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -57,6 +58,7 @@ class ExecutionService:
         self.tickets = TicketStore(db, settings.ticket_ttl_seconds)
         self._brokers: dict[str, Any] = dict(brokers or {})
         self._managers: dict[str, Any] = {}
+        self.sleep = asyncio.sleep  # how algorithms wait (tests drive simulated time instead)
 
     # --- brokers and order managers ----------------------------------------------------------------
     def _make_broker(self, ledger: str) -> Any:
@@ -249,7 +251,7 @@ class ExecutionService:
         from engine.execution.twap import Twap, TwapParams
 
         rep = await Twap(self, order, TwapParams(minutes=algo["minutes"], slices=algo["slices"],
-                                                 ticks=algo["ticks"])).run()
+                                                 ticks=algo["ticks"]), sleep=self.sleep).run()
         oms = await self.manager(ledger)
         fills = [f for c in rep.children for f in oms.fills_of(c["order_id"])]
         return {"order_id": rep.parent_id, "status": rep.status, "account": ledger,
