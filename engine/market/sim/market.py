@@ -30,9 +30,11 @@ VIX_ROOTS = ("VIX", "VIXW")
 
 
 def _aware(ts: datetime) -> datetime:
+    """``ts`` in New York time, truncated to the whole second: the simulated market updates once a
+    second, so every instant within one second sees (and is stamped with) the same quotes."""
     if ts.tzinfo is None:
         raise InvalidInput("naive datetime: give a timezone-aware instant", field="ts")
-    return ts.astimezone(NY)
+    return ts.astimezone(NY).replace(microsecond=0)
 
 
 class SimMarket:

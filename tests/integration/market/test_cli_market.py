@@ -30,7 +30,8 @@ def test_quote_json_contract(symbol):
     assert set(d) == QUOTE_KEYS and d["symbol"] == symbol.upper()
     assert all(isinstance(d[k], (int, float)) and not isinstance(d[k], bool) for k in ("bid", "ask", "last"))
     assert isinstance(d["bid_size"], int) and d["ask"] >= d["bid"] > 0
-    assert d["ts"].startswith("2026-11-20T10:30") and d["ts"][-6:] == "-05:00"
+    assert d["ts"].startswith("2026-11-20T10:30:0")
+    assert len(d["ts"]) == 25 and d["ts"].endswith("-05:00")  # whole seconds, offset included
     assert d["source"] == "sim"
 
 
