@@ -108,11 +108,7 @@ class BacktestParams(StructurePlan):
     @classmethod
     def coerce(cls, obj: object) -> BacktestParams:
         """Params from itself or a dict (the tools' names ``entry_time``/``take_profit_pct``… too)."""
-        if isinstance(obj, cls):
-            return obj
-        if not isinstance(obj, dict):
-            raise TypeError(f"backtest parameters must be BacktestParams or a dict, not {type(obj).__name__}")
-        return cls.model_validate(_renamed(obj, _BACKTEST_ALIASES))
+        return _coerce(cls, obj, lambda d: {_BACKTEST_ALIASES.get(k, k): v for k, v in d.items()})
 
 
 class PayoffParams(BaseModel):
@@ -147,20 +143,22 @@ class PayoffParams(BaseModel):
     @classmethod
     def coerce(cls, obj: object) -> PayoffParams:
         """From itself or a dict; the tools' ``side: buy|sell`` maps to long/short and debit/credit."""
-        if isinstance(obj, cls):
-            return obj
-        if not isinstance(obj, dict):
-            raise TypeError(f"payoff parameters must be PayoffParams or a dict, not {type(obj).__name__}")
-        data = dict(obj)
-        if data.get("side") in ("buy", "sell"):
-            sold = data.pop("side") == "sell"
-            data["side"], data["credit"] = ("short" if sold else "long"), sold
-        return cls.model_validate(data)
+        def sides(data: dict) -> dict:
+            data = dict(data)
+            if data.get("side") in ("buy", "sell"):
+                sold = data.pop("side") == "sell"
+                data["side"], data["credit"] = ("short" if sold else "long"), sold
+            return data
+        return _coerce(cls, obj, sides)
 
 
 _BACKTEST_ALIASES = {"entry_time": "entry", "exit_time": "exit", "take_profit_pct": "take_profit",
                      "stop_loss_pct": "stop_loss"}
 
 
-def _renamed(data: dict, aliases: dict[str, str]) -> dict:
-    return {aliases.get(k, k): v for k, v in data.items()}
+def _coerce(cls, obj: object, translate):
+    if isinstance(obj, cls):
+        return obj
+    if not isinstance(obj, dict):
+        raise TypeError(f"{cls.__name__} or a dict expected, not {type(obj).__name__}")
+    return cls.model_validate(translate(obj))
