@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -164,3 +165,47 @@ async def test_replay_from_settings_and_parquet(tmp_path, shared_data):
     with pytest.raises(NoData):
         ReplayFeed(paths=[empty])
     assert feed.last_instant() - feed.first_instant() > timedelta(days=4)
+
+
+def test_zone_detection_keeps_new_york_and_finds_chicago():
+    from engine.market.recorded.top_of_book import detect_zone
+
+    def tape(offset_h: int):
+        stamps, bid, ask = [], [], []
+        t = datetime(2025, 10, 3, 15, 0)  # New York wall time, 15:00 to 17:00
+        for i in range(7200):
+            ts = t + timedelta(seconds=i)
+            wide = ts.hour >= 16
+            stamps.append(ts - timedelta(hours=offset_h))
+            bid.append(600.0)
+            ask.append(603.0 if wide and i % 3 else 600.05)
+        return stamps, np.array(bid), np.array(ask)
+
+    assert detect_zone(*tape(0)) == "America/New_York"
+    assert detect_zone(*tape(1)) == "America/Chicago"
+    assert detect_zone(*tape(3)) == "America/Los_Angeles"
+    flat = tape(0)
+    assert detect_zone(flat[0], flat[1], np.full(7200, 600.05)) == "America/New_York"  # no evidence
+
+
+def test_cboe_bad_row_names_its_line(cboe, tmp_path):
+    lines = Path(cboe).read_text(encoding="utf-8").split("\n")
+    lines[6] = lines[6].replace("SPY250516C00295000", "SPY250516X00295000")
+    bad = tmp_path / "chain.csv"
+    bad.write_text("\n".join(lines))
+    with pytest.raises(InvalidInput, match="line 7"):
+        read_cboe_chain(bad)
+    with pytest.raises(InvalidInput, match="not a Cboe chain"):
+        read_cboe_chain(os.path.join(os.path.dirname(cboe), "..", "eqker", "SPY_1min.csv"))
+
+
+async def test_replay_generic_parquet_file(tmp_path):
+    idx = pd.date_range("2024-03-01 09:30", periods=5, freq="1min", tz=NY)
+    df = pd.DataFrame({"timestamp": idx.tz_localize(None), "open": 1.0, "high": 2.0, "low": 0.5, "close": 1.5,
+                       "volume": 10})
+    f = tmp_path / "QQQ_minute.parquet"
+    df.to_parquet(f)
+    feed = ReplayFeed(paths=[f], speed=0)
+    assert feed.symbols() == ["QQQ"] and feed.bars["QQQ"].index[0] == idx[0]
+    got = [ev async for ev in feed.events()]
+    assert len(got) == 5 and (await feed.quote("QQQ")).last == 1.5
