@@ -14,10 +14,11 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-PUSH_KINDS = ("fill", "order_state", "risk_state", "kill_switch", "signal", "mode_switch", "position_exit",
-              "expiry")
+#: Audit kinds pushed to people; a trailing ``*`` matches a prefix (``monitor.*``: stop-outs, exits,
+#: auto-flatten).
+PUSH_KINDS = ("order.fill", "order.state", "kill_switch", "mode.switch", "expiry", "monitor.*", "signal.*")
 CHANNEL = "smart0dte:audit"
 
 
@@ -25,8 +26,10 @@ def records_after(engine: Any, after_id: int, kinds: Iterable[str], limit: int =
     from engine.store.audit import AuditRecord, _as_dict
 
     with engine.db.session(None) as s:
-        q = (select(AuditRecord).where(AuditRecord.id > after_id, AuditRecord.kind.in_(list(kinds)))
-             .order_by(AuditRecord.id).limit(limit))
+        exact = [k for k in kinds if not k.endswith("*")]
+        prefixes = [k[:-1] for k in kinds if k.endswith("*")]
+        match = or_(AuditRecord.kind.in_(exact), *(AuditRecord.kind.startswith(p) for p in prefixes))
+        q = select(AuditRecord).where(AuditRecord.id > after_id, match).order_by(AuditRecord.id).limit(limit)
         return [_as_dict(r) for r in s.scalars(q)]
 
 

@@ -33,7 +33,6 @@ from tools.registry import REGISTRY, Effect, ToolContext, ToolSpec
 AskHandler = Callable[[str, str | None, Principal], Awaitable[BaseModel | dict]]
 
 _NEEDS = {Effect.READ: Role.VIEWER, Effect.STAGE: Role.TRADER, Effect.WRITE: Role.TRADER}
-EVENT_KINDS = ("fill", "order_state", "risk_state", "kill_switch", "signal", "mode_switch", "position_exit")
 
 
 class Unauthorized(AuthError):
@@ -110,7 +109,7 @@ def create_app(engine: Any, *, ask_handler: AskHandler | None = None, store: Use
     async def confirm(ticket_id: str, who: Principal = Depends(principal)) -> Any:
         if not who.is_person:
             raise PermissionDenied("only a person's token can confirm an order")
-        ledger = await engine.execution.ticket_ledger(ticket_id)
+        ledger = engine.execution.ticket_account(ticket_id)
         need(who, Role.LIVE_TRADER if ledger == "live" else Role.TRADER)
         return await engine.confirm(ticket_id, who)
 
@@ -155,10 +154,10 @@ def create_app(engine: Any, *, ask_handler: AskHandler | None = None, store: Use
     async def events(request: Request, who: Principal = Depends(principal),
                      last_event_id: int | None = Header(None, alias="Last-Event-ID")) -> EventSourceResponse:
         need(who, Role.VIEWER)
-        from engine.events import follow
+        from engine.events import PUSH_KINDS, follow
 
         async def stream():
-            async for record in follow(engine, EVENT_KINDS, after_id=last_event_id):
+            async for record in follow(engine, PUSH_KINDS, after_id=last_event_id):
                 if await request.is_disconnected():
                     break
                 yield {"id": str(record["id"]), "event": record["kind"], "data": _json(record)}
