@@ -32,8 +32,9 @@ class _Table:
         self.last = date.fromisoformat(raw["last"])
         self.source = raw["source"]
         holidays = {date.fromisoformat(d).toordinal() for d in raw["holidays"]}
+        # (o - 1) % 7 is the weekday of ordinal o (0001-01-01 was a Monday): no date objects needed
         self.ordinals = [o for o in range(self.first.toordinal(), self.last.toordinal() + 1)
-                         if date.fromordinal(o).weekday() < 5 and o not in holidays]
+                         if (o - 1) % 7 < 5 and o not in holidays]
         self.ordinal_set = frozenset(self.ordinals)
         self.closes = {date.fromisoformat(d): time.fromisoformat(t) for d, t in raw["early_closes"].items()}
         self.opens = {date.fromisoformat(d): time.fromisoformat(t) for d, t in raw["special_opens"].items()}

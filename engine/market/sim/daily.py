@@ -76,12 +76,13 @@ def daily_paths(seed: int, params: SimParams = DEFAULT_PARAMS) -> DailyPaths:
     p = params
     table = calendar._table()
     ords = np.asarray(table.ordinals, dtype=np.int64)
-    days = [date.fromordinal(int(o)) for o in ords]
-    draws = _yearly_draws(seed, range(days[0].year, days[-1].year + 1))
-    doy = np.array([d.timetuple().tm_yday - 1 for d in days])
-    yrs = np.array([d.year for d in days])
-    z = np.empty((len(days), 10))
-    u = np.empty((len(days), 4))
+    days64 = (ords - date(1970, 1, 1).toordinal()).astype("datetime64[D]")
+    year_start = days64.astype("datetime64[Y]")
+    yrs = year_start.astype(np.int64) + 1970
+    doy = (days64 - year_start.astype("datetime64[D]")).astype(np.int64)
+    draws = _yearly_draws(seed, range(int(yrs[0]), int(yrs[-1]) + 1))
+    z = np.empty((len(ords), 10))
+    u = np.empty((len(ords), 4))
     for y, (zy, uy) in draws.items():
         sel = yrs == y
         z[sel], u[sel] = zy[doy[sel]], uy[doy[sel]]
