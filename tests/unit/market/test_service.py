@@ -121,3 +121,18 @@ async def test_feed_events_stream_quotes_and_bars():
     bar = next(e for e in seen if type(e).__name__ == "Bar")
     assert bar.start == ny(2026, 11, 20, 10, 30) and bar.interval_s == 60
     assert (feed.now() - ny(2026, 11, 20, 10, 30, 59)) > timedelta(seconds=1)
+
+
+def test_feed_selection_and_protocol(monkeypatch, shared_data):
+    from engine.market.feed import Feed
+    from engine.market.sim import SimFeed
+
+    sim = MarketService(load_settings())
+    assert isinstance(sim.feed, SimFeed) and isinstance(sim.feed, Feed)
+    assert sim.clock is sim.feed.clock and sim.sim is sim.feed.market
+    monkeypatch.setenv("SMART0DTE_FEED", "replay")
+    monkeypatch.setenv("SMART0DTE_REPLAY_PATH", f"{shared_data}/eqker/SPY_1min.csv")
+    replay = MarketService(load_settings())
+    assert replay.feed.name == "replay" and replay.sim is None
+    assert replay.clock is replay.feed.clock  # the replay drives its own clock
+    assert replay.now().date() == date(2019, 2, 11)
