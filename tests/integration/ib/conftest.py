@@ -44,11 +44,36 @@ def db(tws):
     database.dispose()
 
 
-@pytest.fixture
-async def broker(tws, db):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_db(request, tws):
+    """The ledger on each backend: SQLite files, or PostgreSQL schemas under a unique prefix."""
+    extra = {}
+    if request.param == "postgres":
+        extra = {"database_url": request.getfixturevalue("postgres_url"),
+                 "database_schema_prefix": request.getfixturevalue("pg_schema_prefix")}
+    database = Database(load_settings(ib_port_paper=tws.port, **extra))
+    yield database
+    database.drop_schemas()
+    database.dispose()
+
+
+async def _connected_broker(tws, database):
     settings = load_settings(ib_port_paper=tws.port, ib_port_live=1, ib_client_id=21)
-    b = make_ib_broker(settings, "paper", db=db, audit=AuditLog(db), backoff=FAST_BACKOFF)
+    b = make_ib_broker(settings, "paper", db=database, audit=AuditLog(database), backoff=FAST_BACKOFF)
     b.commission_wait = 0.5
     await b.connect()
+    return b
+
+
+@pytest.fixture
+async def broker(tws, db):
+    b = await _connected_broker(tws, db)
+    yield b
+    await b.disconnect()
+
+
+@pytest.fixture
+async def ledger_broker(tws, ledger_db):
+    b = await _connected_broker(tws, ledger_db)
     yield b
     await b.disconnect()

@@ -19,18 +19,26 @@ VERTICAL = {"underlying": "SPY", "quantity": 2, "limit_price": "0.60",
                      {"right": "call", "strike": 595, "side": "sell"}]}
 
 
-async def collect(events, n_seconds: float = 0.3) -> list:
+async def collect(events, n_seconds: float = 0.3, until=None) -> list:
+    """Events for ``n_seconds``, or up to (and with) the first for which ``until`` is true."""
     out = []
     try:
         async with asyncio.timeout(n_seconds):
             async for ev in events:
                 out.append(ev)
+                if until is not None and until(ev):
+                    break
     except TimeoutError:
         pass
     return out
 
 
-async def test_fill_while_disconnected_is_reported_and_emitted_on_reconnect(broker, tws, db):
+def filled(coid: str):
+    return lambda e: isinstance(e, OrderUpdate) and e.client_order_id == coid and e.status is OrderStatus.FILLED
+
+
+async def test_fill_while_disconnected_is_reported_and_emitted_on_reconnect(ledger_broker, tws, ledger_db):
+    broker, db = ledger_broker, ledger_db
     audit = AuditLog(db)
     # an earlier fill the ledger has booked, so the reconciliation must not report it again
     done = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "1.64",
@@ -76,7 +84,7 @@ async def test_fill_while_disconnected_is_reported_and_emitted_on_reconnect(brok
     assert audit.verify()[0]
 
     # the missing fill, then the order's FILLED state, arrive on the event stream for the OMS
-    evs = [e for e in await collect(events) if getattr(e, "client_order_id", "") == "vert-1"]
+    evs = [e for e in await collect(events, 3, filled("vert-1")) if getattr(e, "client_order_id", "") == "vert-1"]
     assert [type(e).__name__ for e in evs][-2:] == ["Fill", "OrderUpdate"]
     assert evs[-2].exec_id == missing.exec_id and evs[-1].status is OrderStatus.FILLED
     assert evs[-1].filled_quantity == 2
@@ -193,7 +201,7 @@ async def test_connectivity_restored_1101_triggers_a_reconciliation(broker, tws,
     tws.fill("blip-1")
     tws.mute_reports = False
     tws.notify(1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")
-    evs = [e for e in await collect(events, 1.0) if getattr(e, "client_order_id", "") == "blip-1"]
+    evs = [e for e in await collect(events, 3, filled("blip-1")) if getattr(e, "client_order_id", "") == "blip-1"]
     assert [type(e).__name__ for e in evs][-2:] == ["Fill", "OrderUpdate"] and evs[-1].status is OrderStatus.FILLED
     report = broker.reports[-1]
     assert report.reason == "restored-1101" and [f.client_order_id for f in report.missing_fills] == ["blip-1"]

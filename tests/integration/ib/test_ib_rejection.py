@@ -82,7 +82,7 @@ async def test_a_second_connection_with_the_same_client_id_is_refused_with_ib_s_
     from engine.execution.ib import IBBroker
 
     twin = IBBroker(host="127.0.0.1", port=tws.port, client_id=broker.client_id, ledger="paper",
-                    connect_timeout=1.0)
+                    connect_timeout=0.5)
     with pytest.raises(BrokerError, match="326: Unable to connect as the client id 21 is already in use"):
         await twin.connect()
     assert broker.connected and tws.connected_clients == [21]

@@ -1,6 +1,6 @@
 """The IB adapter under the execution part's real order manager: intent → IB → fills booked in
 the ledger; a fill while disconnected is booked after the reconnect, and then the adapter's
-reconciliation and the OMS's agree that nothing is missing."""
+reconciliation and the OMS's agree that nothing is missing. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tests.integration.ib.stage_like import stage_like
 from tests.integration.ib.test_ib_reconnect import VERTICAL
 
 
-async def test_orders_through_the_oms_book_fills_also_after_a_reconnect(broker, tws, db):
+async def test_orders_through_the_oms_book_fills_also_after_a_reconnect(ledger_broker, tws, ledger_db):
+    broker, db = ledger_broker, ledger_db
     oms = OrderManager(db, AuditLog(db), broker, "paper")
     await oms.reconcile()
     spread = await stage_like(tws, {**VERTICAL, "limit_price": "1.50"}, "oms-1")
