@@ -56,20 +56,38 @@ class BacktestResult:
     report: Path | None = None
     png: Path | None = None
     png_error: str | None = None
+    # flat copies of the headline numbers, for consumers that read fields rather than to_dict()
+    total_pnl: float = field(default=0.0, init=False)
+    win_rate: float | None = field(default=None, init=False)
+    profit_factor: float | None = field(default=None, init=False)
+    max_drawdown: float = field(default=0.0, init=False)
+    sharpe: float | None = field(default=None, init=False)
+    sortino: float | None = field(default=None, init=False)
+    expectancy: float | None = field(default=None, init=False)
+    avg_win: float | None = field(default=None, init=False)
+    avg_loss: float | None = field(default=None, init=False)
+    equity_curve: list[dict] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        m = self.metrics
+        for name in ("win_rate", "profit_factor", "sharpe", "sortino", "expectancy", "avg_win", "avg_loss"):
+            setattr(self, name, getattr(m, name))
+        self.total_pnl, self.max_drawdown = round(m.total_pnl, 2), round(m.max_drawdown, 2)
+        self.equity_curve = curve_points(self.days, np.asarray(self.equity))
 
     def to_dict(self, *, with_trades: bool = True) -> dict:
         m = self.metrics
         out = {
             "strategy": self.strategy, "underlying": self.underlying, "start": self.start.isoformat(),
             "end": self.end.isoformat(), "data": self.data, "trades": m.trades,
-            "total_pnl": round(m.total_pnl, 2), "win_rate": m.win_rate, "profit_factor": m.profit_factor,
-            "max_drawdown": round(m.max_drawdown, 2), "sharpe": m.sharpe,
-            "equity_curve": curve_points(self.days, np.asarray(self.equity)),
+            "total_pnl": self.total_pnl, "win_rate": m.win_rate, "profit_factor": m.profit_factor,
+            "max_drawdown": self.max_drawdown, "sharpe": m.sharpe, "equity_curve": self.equity_curve,
             "report": None if self.report is None else str(self.report),
             # beyond the contract: the rest of the statistics and the trades table
             "source": self.source, "sessions": len(self.days), "metrics": m.to_dict(),
             "iv_source": sorted(set(self.iv_sources)), "png": None if self.png is None else str(self.png),
             "png_error": self.png_error, "skipped": len(self.skipped), "notes": self.notes,
+            "daily_pnl": [{"date": d.isoformat(), "pnl": p} for d, p in zip(self.days, self.daily_pnl, strict=True)],
         }
         if with_trades:
             out["trades_table"] = [trade_row(t) for t in self.trades]

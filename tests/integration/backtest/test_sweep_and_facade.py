@@ -76,3 +76,14 @@ def test_engine_facade_accepts_the_tools_dict(monkeypatch):
     d = res.to_dict()
     assert d["underlying"] == "IWM" and d["trades"] == 4  # Tue 1 to Fri 4 September
     assert all(t["entry_time"] == "10:30" for t in d["trades_table"])
+
+
+def test_tools_layer_reads_the_result():
+    from tools.research import backtest_result
+
+    h_params = BacktestParams(strategy="iron_condor", start=date(2026, 9, 1), end=date(2026, 9, 4),
+                              source="synthetic", report=False)
+    res = BacktestService(get_settings()).run_sync(h_params)
+    out = backtest_result(res)
+    assert out.trades == 4 and out.total_pnl == pytest.approx(res.metrics.total_pnl, abs=0.01)
+    assert [p.date for p in out.equity_curve] == res.days and out.sharpe == res.metrics.sharpe
