@@ -69,12 +69,9 @@ class ExecutionService:
                                starting_cash=self.settings.risk.paper_starting_cash, option_close=self._option_close)
         if self.settings.live_broker != "ib":
             raise PermissionDenied("no live broker is configured (SMART0DTE_LIVE_BROKER=ib)")
-        from engine.execution.ib.broker import IBBroker
-        from engine.execution.ib.reconcile import DbLedgerView
+        from engine.execution.ib import make_ib_broker
 
-        s = self.settings
-        return IBBroker(host=s.ib_host, port=s.ib_port_live, client_id=s.ib_client_id, ledger="live",
-                        ib_account=s.ib_account, ledger_view=DbLedgerView(self.db, "live"), audit=self.audit)
+        return make_ib_broker(self.settings, "live", db=self.db, audit=self.audit)
 
     async def manager(self, ledger: str):
         """The order manager of ``ledger``: broker connected, reconciled, paper book polled."""
