@@ -221,7 +221,7 @@ class DayEngine:
         opened = self.filler.fill(structure, qty, bid[ie], ask[ie])
         if opened is None:
             return None, "a leg had no bid to sell into at entry"
-        ix = s.index_at(_hhmm(plan.exit)) if plan.exit is not None else None
+        ix = self._exit_index(s, plan)
         last = len(s) - 1
         if ix is not None:
             last = min(max(ix, ie), last)
@@ -253,6 +253,18 @@ class DayEngine:
             value += self._settlement_value(s, plan, left, opened.quantity, ctx)[0]
             reason += "+wings_expired"
         return self._record(s, plan, structure, opened, ie, exit_i, value, fees, reason)
+
+    @staticmethod
+    def _exit_index(s: SessionBars, plan: TradePlan) -> int | None:
+        """Bar of the time exit. On an early close (13:00) the exit keeps its distance to the close:
+        15:50 on a normal day becomes 12:50, as a 0DTE auto-flatten would."""
+        if plan.exit is None:
+            return None
+        ix = s.index_at(_hhmm(plan.exit))
+        if ix is not None and s.minutes_to_close[ix] >= 0:
+            return ix
+        before_close = 16 * 60 - (plan.exit.hour * 60 + plan.exit.minute)
+        return max(int(np.searchsorted(-s.minutes_to_close, -float(before_close))), 0)
 
     def _quantity(self, plan: TradePlan, structure: Structure, mids: np.ndarray, spot: float, equity: float) -> int:
         if plan.risk_per_trade is None:

@@ -149,3 +149,12 @@ def test_risk_sizing_scales_quantity():
 def test_entry_filter_blocks_entries():
     h = history(D1, D5, seed=4, vix=25.0)
     assert run(h, entry_filter="low_vix").trades == [] and run(h).trades
+
+
+def test_early_close_keeps_the_time_exit_before_the_close():
+    h = history(date(2026, 11, 27), date(2026, 11, 27), seed=4)  # day after Thanksgiving: 13:00 close
+    assert len(h.sessions[0]) == 210
+    t = run(h, take_profit=None, stop_loss=None).trades[0]
+    assert (t.entry_time, t.exit_time, t.exit_reason.split("+")[0]) == ("10:00", "12:50", "time")
+    late = run(h, take_profit=None, stop_loss=None, entry="14:00")
+    assert late.trades == [] and "no bar at the entry time 14:00" in late.skipped[0]
