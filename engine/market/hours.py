@@ -69,7 +69,11 @@ def load_table(overrides: dict[str, dict[str, str]] | None = None) -> dict[str, 
     for sym, cols in (overrides or {}).items():
         base = table.get(sym.upper(), replace(table["*"], symbol=sym.upper()))
         merged = {f: getattr(base, f) for f in base.__dataclass_fields__}
-        merged.update({k: v for k, v in cols.items()})
+        unknown = sorted(set(cols) - set(merged) - {"symbol"})
+        if unknown:
+            raise InvalidInput(f"product hours for {sym!r}: unknown column(s) {', '.join(unknown)}; known: "
+                               f"{', '.join(f for f in merged if f != 'symbol')}", field="product_hours")
+        merged.update(cols)
         table[sym.upper()] = _row({k: (v.isoformat(timespec="minutes") if isinstance(v, time) else str(v))
                                    for k, v in merged.items()})
     return table
@@ -95,7 +99,8 @@ class TradingHours:
     def underlying_hours(self, symbol: str, day: date) -> tuple[datetime, datetime]:
         """(open, close) of the underlying itself on session ``day``."""
         h = self.hours(symbol)
-        return datetime.combine(day, h.open, NY), self._shift(day, h.close, h.close.hour * 60 + h.close.minute - 960)
+        past_four = max(h.close.hour * 60 + h.close.minute - 16 * 60, 0)  # e.g. VIX values to 16:15
+        return datetime.combine(day, h.open, NY), self._shift(day, h.close, past_four)
 
     def option_hours(self, underlying: str, day: date, expiry: date) -> tuple[datetime, datetime] | None:
         """(first, last) trading instant of an option of ``underlying`` expiring ``expiry`` on ``day``.

@@ -43,6 +43,8 @@ def test_overrides_from_settings_and_bad_override():
     assert h.hours("TSLA").option_close.hour == 16
     with pytest.raises(InvalidInput, match="SPY"):
         TradingHours({"SPY": {"option_close": "4pm"}})
+    with pytest.raises(InvalidInput, match="unknown column.*optoin_close"):
+        TradingHours({"SPY": {"optoin_close": "16:00"}})
 
 
 def test_settings_field_reaches_the_service(monkeypatch):
