@@ -55,7 +55,7 @@ _ALIASES = {
     "buysell": "buysell", "opencloseindicator": "openclose", "notescodes": "notes", "notes": "notes",
     "levelofdetail": "level", "description": "description",
 }
-_MARKERS = {"BOF", "EOF", "BOA", "EOA", "BOS", "EOS"}
+MARKERS = {"BOF", "EOF", "BOA", "EOA", "BOS", "EOS"}
 _DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%d-%b-%y", "%m/%d/%y")
 _TIME_FORMATS = ("%H%M%S", "%H:%M:%S", "%H%M", "%H:%M")
 
@@ -92,7 +92,7 @@ def parse_csv(text: str, name: str, digest: str, config: TaxConfig) -> ParsedFil
     records = []
     n = 0
     for cells in reader:
-        if not any(c.strip() for c in cells) or cells[0].strip().upper() in _MARKERS:
+        if not any(c.strip() for c in cells) or cells[0].strip().upper() in MARKERS:
             continue
         if cells[0].strip().upper() in ("HEADER", "DATA"):
             kind, cells = cells[0].strip().upper(), cells[2:]

@@ -61,7 +61,8 @@ def parse_bytes(data: bytes, name: str, config: TaxConfig) -> ParsedFile:
 
     if text.lstrip().startswith("<"):
         return flex.parse_xml(text, name, digest, config)
-    first = next(csv.reader(io.StringIO(text.lstrip())), [])
+    first = next((r for r in csv.reader(io.StringIO(text.lstrip()))
+                  if r and r[0].strip().upper() not in flex.MARKERS), [])
     header = [h.strip().lower() for h in first]
     if tuple(header) == CSV_HEADER:
         return parse_project_csv(text, name, digest, config)

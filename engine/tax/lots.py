@@ -88,7 +88,7 @@ class Origin:
     """
 
     __slots__ = ("seq", "ts", "day", "account", "sec", "direction", "units", "pieces", "head",
-                 "tag_idx", "open_units", "tagged_open", "opened", "ira", "ref")
+                 "tag_idx", "open_units", "tagged_open", "opened", "ira", "ref", "group")
 
     def __init__(self, seq: int, ts: datetime, account: str, sec: Security, direction: int, units: int,
                  ira: bool, ref: str = "") -> None:
@@ -107,6 +107,7 @@ class Origin:
         self.opened = False
         self.ira = ira
         self.ref = ref
+        self.group: object = None  # wash-sale group key, set by the planner
 
     @property
     def available(self) -> int:

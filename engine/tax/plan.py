@@ -104,7 +104,8 @@ class Planner:
         if rest:
             op.origin = Origin(op.seq, op.ts, op.account, op.sec, op.direction, rest,
                                self.config.is_ira(op.account), op.ref)
-            self.finder.add(group_key(op.sec, op.direction, self.matching), op.origin)
+            op.origin.group = group_key(op.sec, op.direction, self.matching)
+            self.finder.add(op.origin.group, op.origin)
         new = net + op.direction * op.units
         self._net[key] = new
         if op.sec.is_option and new != 0 and net == 0:

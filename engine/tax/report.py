@@ -31,7 +31,7 @@ from decimal import Decimal
 from engine.core.money import ZERO, cents
 from engine.tax.explain import explain
 from engine.tax.lots import Disposition
-from engine.tax.matching import is_long_term
+from engine.tax.matching import gc_paused, is_long_term
 
 
 @dataclass(slots=True)
@@ -67,7 +67,12 @@ class Form8949Row:
     term: str
     box: str
     account: str
-    explanation: str
+    source: Disposition
+
+    @property
+    def explanation(self) -> str:
+        """Plain-English reason for the numbers (computed on demand: reports of 100k rows stay fast)."""
+        return explain(self.source)
 
     def to_dict(self) -> dict[str, object]:
         """The contract's row fields (JSON numbers in dollars, dates ISO)."""
@@ -89,7 +94,11 @@ class Form6781Entry:
     date_acquired: date
     date_sold: date
     gain: Decimal
-    explanation: str
+    source: Disposition
+
+    @property
+    def explanation(self) -> str:
+        return explain(self.source)
 
     @property
     def loss_column(self) -> Decimal:
@@ -197,6 +206,11 @@ def _combine(*parts: Totals) -> Totals:
 def build_report(dispositions: Iterable[Disposition], year: int, matching: str,
                  basis_reported: bool = True) -> TaxReport:
     """The year's report from every disposition of a walk (other years and IRA rows skipped)."""
+    with gc_paused():
+        return _build(dispositions, year, matching, basis_reported)
+
+
+def _build(dispositions: Iterable[Disposition], year: int, matching: str, basis_reported: bool) -> TaxReport:
     short, long_ = Totals(), Totals()
     rows: list[Form8949Row] = []
     s1256 = Section1256()
@@ -208,7 +222,7 @@ def build_report(dispositions: Iterable[Disposition], year: int, matching: str,
         if d.sec.section_1256:
             g = d.proceeds - d.cost
             s1256.entries.append(Form6781Entry(d.account, d.sec.describe(d.quantity), d.sec.symbol,
-                                               d.date_acquired, d.date_sold, g, explain(d)))
+                                               d.date_acquired, d.date_sold, g, d))
             s1256.net += g
             continue
         longterm = d.direction > 0 and is_long_term(d.date_acquired, d.date_sold)
@@ -217,7 +231,7 @@ def build_report(dispositions: Iterable[Disposition], year: int, matching: str,
             " (expired)" if d.kind == "expire" else "")
         row = Form8949Row(desc, d.sec.symbol, d.quantity, d.date_acquired, d.date_sold, d.proceeds, d.cost,
                           code, d.disallowed, d.gain, "long" if longterm else "short",
-                          boxes[1] if longterm else boxes[0], d.account, explain(d))
+                          boxes[1] if longterm else boxes[0], d.account, d)
         (long_ if longterm else short).add(d.proceeds, d.cost, d.disallowed)
         disallowed += d.disallowed
         rows.append(row)

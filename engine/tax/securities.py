@@ -67,12 +67,16 @@ class Security:
 
     def describe(self, quantity: Decimal | int) -> str:
         """Form 8949 column (a) text, e.g. ``100 sh. SPY`` or ``2 SPY 07 Mar 2025 510 Call``."""
-        q = _num(quantity)
-        if self.option is None:
-            return f"{q} sh. {self.symbol}"
-        o = self.option
-        right = "Call" if o.is_call else "Put"
-        return f"{q} {o.root} {o.expiry:%d %b %Y} {_num(o.strike)} {right}"
+        return _describe(self, quantity)
+
+
+@lru_cache(maxsize=32768)
+def _describe(sec: Security, quantity: Decimal | int) -> str:
+    q = _num(quantity)
+    if sec.option is None:
+        return f"{q} sh. {sec.symbol}"
+    o = sec.option
+    return f"{q} {o.root} {o.expiry:%d %b %Y} {_num(o.strike)} {'Call' if o.is_call else 'Put'}"
 
 
 def _num(x: Decimal | int) -> str:

@@ -62,7 +62,7 @@ class IndexedFinder:
         i = _find(nxt, bisect_left(days, d - WINDOW_DAYS))
         while i < hi:
             o = origins[i]
-            if o.available <= 0:
+            if o.open_units <= o.tagged_open:
                 nxt[i] = i + 1  # exhausted for good: skip it from now on
             elif o is not exclude:
                 yield o
