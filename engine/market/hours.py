@@ -83,7 +83,11 @@ class TradingHours:
     """Answers "is X trading now, and until when?" from the table and the XNYS calendar."""
 
     def __init__(self, overrides: dict[str, dict[str, str]] | None = None) -> None:
-        self.table = load_table(overrides)
+        try:
+            self.table = load_table(overrides)
+        except InvalidInput as err:  # overrides come from the setting: name it
+            raise InvalidInput(f"invalid setting SMART0DTE_PRODUCT_HOURS: {err.message}",
+                               field="product_hours") from None
 
     def hours(self, symbol: str) -> ProductHours:
         return self.table.get(symbol.upper(), self.table["*"])
