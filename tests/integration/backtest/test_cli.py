@@ -103,3 +103,14 @@ def test_signals_cli_json():
     assert isinstance(rows, list) and rows
     for row in rows:
         assert {"underlying", "direction", "strength", "confidence", "reasons", "ts"} <= set(row)
+
+
+def test_sweep_cli_serial():
+    r = invoke("sweep", "--strategy", "iron_condor", "--start", "2026-09-01", "--end", "2026-09-10",
+               "--source", "synthetic", "--short-delta", "0.05,0.15", "--take-profit", "0.5,none",
+               "--metric", "total_pnl", "--backend", "serial", "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["runs"] == 4 and d["backend"] == "serial" and len(d["rows"]) == 4
+    assert d["rows"][0]["total_pnl"] >= d["rows"][-1]["total_pnl"]
+    assert {row["params"]["take_profit"] for row in d["rows"]} == {0.5, None}
