@@ -139,6 +139,9 @@ class MarketService:
             if sim is not None and sim.was_listed(u, today, today):
                 return (f"VIX has no 0DTE contract: the VIX options expiring {today.isoformat()} are "
                         f"AM-settled — they stopped trading yesterday and settled at today's open; {nxt}")
+            if listed and listed[0] == calendar.next_session(today):
+                return (f"VIX has no 0DTE contract: the VIX options expiring {listed[0].isoformat()} trade for "
+                        f"the last time today and settle at tomorrow's open (AM-settled); ask for that date")
             return (f"VIX has no expiry on {today.isoformat()}: VIX options are AM-settled and expire on "
                     f"Wednesdays, so there is no same-day VIX contract; {nxt}")
         return f"{u} has no expiry listed for {today.isoformat()}; {nxt}"

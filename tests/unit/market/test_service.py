@@ -64,6 +64,9 @@ async def test_vix_has_no_same_day_expiry():
         await wed.chain("VIX", "0dte")
     with pytest.raises(InvalidInput, match="AM-settled"):
         await wed.chain("VIX", "2026-11-25")
+    tue = service(ny(2026, 11, 24, 15, 0))
+    with pytest.raises(InvalidInput, match="2026-11-25 trade for the last time today"):
+        await tue.chain("VIX", "0dte")
     ch = await fri.chain("VIX", "2026-11-25")
     assert ch.expiry == date(2026, 11, 25) and ch.spot > 0
     # VIX options price off the forward, which the chain's carry reproduces
