@@ -175,9 +175,7 @@ class _RateLimited(Exception):
 def _json(record: dict) -> str:
     import json
 
-    from tools.common import plain
-
-    return json.dumps(plain(record), separators=(",", ":"))
+    return json.dumps(record, separators=(",", ":"), default=str)
 
 
 def _add_tool_route(app: FastAPI, spec: ToolSpec, engine: Any, principal: Callable, need: Callable) -> None:
