@@ -54,7 +54,6 @@ THREADS = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-_READY: set[int] = set()
 _LOCK = threading.Lock()
 
 
@@ -83,10 +82,8 @@ class ConversationStore:
         if self._engine is None:
             self.db.ensure(None)  # the common schema exists before our tables go in
             eng = self.db.engine_for(None)
-            with _LOCK:
-                if id(eng) not in _READY:
-                    METADATA.create_all(eng)
-                    _READY.add(id(eng))
+            with _LOCK:  # checkfirst DDL: cheap, idempotent, safe when two stores start together
+                METADATA.create_all(eng)
             self._engine = eng
             self.purge_expired()
         return self._engine

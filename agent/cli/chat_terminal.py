@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent.confirm import confirm_pending, decline_pending
@@ -100,7 +101,7 @@ class TerminalChat:
     async def ask_person(self, pending: dict) -> None:
         self.preview(pending)
         try:
-            answer = self.input("Confirm? [y/N] ").strip().lower()
+            answer = self.input(escape("Confirm? [y/N] ")).strip().lower()
             if answer in ("y", "yes") and pending.get("ledger") == "live":
                 typed = self.input(f"LIVE order: type the ticket id {pending['ticket_id']} to confirm: ").strip()
                 answer = "y" if typed == pending["ticket_id"] else "n"

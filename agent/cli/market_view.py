@@ -108,19 +108,52 @@ class DashboardState:
         if session != self._prev_session:
             self._prev = {s: await market.previous_close(s, session) for s in QUOTE_SYMBOLS}
             self._prev_session = session
+        from engine.core.errors import Smart0DTEError
+
         try:
             chain = await market.chain(self.underlying, "0dte")
             chain_view = chain_table(chain, self.strikes)
-        except Exception as err:  # e.g. no expiry today: show why instead of dying
+        except Smart0DTEError as err:  # e.g. no expiry today: show why instead of dying
             chain_view = Text(f"{self.underlying} 0DTE chain unavailable: {err}", style="yellow")
+        trail = await self._intraday(market, session)
         now = market.now()
         mode = _clock_mode(market)
         header = Text.assemble(("Smart-0DTE ", "bold cyan"), ("market dashboard  ", "bold"),
                                (f"{now:%Y-%m-%d %H:%M:%S} ET  ", ""), (f"session {session}  ", "magenta"),
                                (mode, "dim"))
-        body = Group(header, quote_table(quotes, self._prev, title="Underlyings"), chain_view,
+        body = Group(header, quote_table(quotes, self._prev, title="Underlyings"), trail, chain_view,
                      Text("Ctrl-C to exit", style="dim"))
         return Panel(body, box=box.ROUNDED)
+
+    async def _intraday(self, market, session) -> Text:
+        """A sparkline of the chain's underlying over the session so far (one-minute closes)."""
+        from datetime import timedelta
+
+        from engine.core.errors import Smart0DTEError
+        from engine.market import calendar
+
+        start = calendar.session_open(session)
+        end = min(market.now(), calendar.session_close(session))
+        try:
+            bars = await market.bars(self.underlying, start, end) if end > start else []
+        except Smart0DTEError:
+            bars = []
+        closes = [b.close for b in bars if b.start + timedelta(seconds=b.interval_s) <= end]
+        if len(closes) < 2:
+            return Text(f"{self.underlying} today: waiting for the first minute", style="dim")
+        lo, hi = min(closes), max(closes)
+        return Text.assemble((f"{self.underlying} today ", "bold"), (sparkline(closes, 78), "cyan"),
+                             (f"  lo {lo:.2f}  hi {hi:.2f}", "dim"))
+
+
+def sparkline(values: list[float], width: int) -> str:
+    """``values`` squeezed into ``width`` block characters (last value of each bucket)."""
+    blocks = "▁▂▃▄▅▆▇█"
+    n = len(values)
+    picked = [values[min(n - 1, (i + 1) * n // width - 1)] for i in range(min(width, n))]
+    lo, hi = min(picked), max(picked)
+    span = hi - lo or 1.0
+    return "".join(blocks[min(7, int((v - lo) / span * 8))] for v in picked)
 
 
 def _clock_mode(market) -> str:
