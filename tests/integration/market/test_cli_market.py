@@ -88,7 +88,7 @@ def test_tables_without_json():
 def test_dashboard_once_renders_one_frame():
     r = invoke("dashboard", "--once", "--strikes", "2")
     assert r.exit_code == 0, r.output
-    for text in ("SPY", "QQQ", "IWM", "VIX", "SPY 2026-11-20 chain", "session 2026-11-20"):
+    for text in ("SPY", "QQQ", "IWM", "VIX", "SPY 2026-11-20 chain", "session 2026-11-20", "SPY today"):
         assert text in r.stdout
 
 
