@@ -28,7 +28,7 @@ from engine.tax.imports import read_file
 from engine.tax.matching import run_walk
 from engine.tax.plan import Planner
 from engine.tax.report import TaxReport, build_report
-from engine.tax.trades import TaxTrade, make_trade
+from engine.tax.trades import Side, TaxTrade, make_trade
 from engine.tax.washsale import ScanFinder
 from engine.tax.whatif import WashSaleWarning, check_trade
 
@@ -87,7 +87,7 @@ class TaxService:
                                       overrides=self.config.section_1256))
             except InvalidInput as err:
                 raise InvalidInput(f"{ref}: {err.message}", field=err.field) from None
-        return out
+        return drop_deliveries(out)
 
     def trades(self) -> list[TaxTrade]:
         """Imported trades plus live-ledger fills (paper accounts are dropped by the walk too)."""
@@ -157,6 +157,31 @@ class TaxService:
     async def whatif(self, symbol: str, quantity: int, price: object, account: str = "live", *,
                      side: str | None = None, when: datetime | None = None) -> WashSaleWarning | None:
         return await asyncio.to_thread(self.whatif_sync, symbol, quantity, price, account, side=side, when=when)
+
+
+def drop_deliveries(trades: list[TaxTrade]) -> list[TaxTrade]:
+    """Drop the stock row a ledger books after a physically settled ASSIGN/EXERCISE.
+
+    The tax contract's ASSIGN/EXERCISE row creates the stock trade itself (at the strike, premium
+    folded in); a source that also lists the stock delivery (same instant, the underlying,
+    contracts x multiplier shares at the strike) would count it twice.
+    """
+    pending: list[tuple] = []
+    out: list[TaxTrade] = []
+    for t in trades:
+        sec = t.security
+        if t.side in (Side.ASSIGN, Side.EXERCISE) and sec.is_option and not sec.cash_settled:
+            buys = (t.side is Side.ASSIGN) != sec.is_call
+            pending.append((t.ts, t.account, sec.underlying, t.quantity * sec.multiplier,
+                            Side.BUY if buys else Side.SELL, sec.strike))
+            out.append(t)
+            continue
+        key = (t.ts, t.account, t.symbol, t.quantity, t.side, t.price)
+        if pending and key in pending:
+            pending.remove(key)
+            continue
+        out.append(t)
+    return out
 
 
 def _year(year: object) -> int:
