@@ -132,7 +132,7 @@ class LoopbackTWS:
             w.REQ_POSITIONS: self._req_positions, w.CANCEL_POSITIONS: self._cancel_positions,
             w.REQ_ACCOUNT_UPDATES: self._account_updates, w.REQ_ACCOUNT_SUMMARY: self._account_summary,
             w.REQ_ACCOUNT_UPDATES_MULTI: self._account_updates_multi,
-            w.REQ_COMPLETED_ORDERS: lambda s, r: s.send(w.frame(w.COMPLETED_ORDERS_END)),
+            w.REQ_COMPLETED_ORDERS: self._completed_orders,
             w.REQ_CURRENT_TIME: lambda s, r: s.send(w.frame(w.CURRENT_TIME, 1, int(time.time()))),
             w.REQ_MANAGED_ACCTS: lambda s, r: s.send(w.frame(w.MANAGED_ACCTS, 1, ",".join(self.accounts))),
             w.REQ_MKT_DATA: lambda s, r: s.send(w.encode_error(
@@ -199,6 +199,14 @@ class LoopbackTWS:
         """A system message to every client (e.g. 1100/1102: IB's servers lost/restored)."""
         for s in self._sessions:
             s.send(w.encode_error(-1, code, message))
+
+    def close_order(self, order_ref: str, status: str = "Cancelled", why: str = "Cancelled by System") -> None:
+        """IB ends a working order on its own (end of day, a risk check, an exchange reject):
+        ``status`` "Cancelled" or "Inactive"; a connected owner is told, others find out later."""
+        o = self.order_by_ref(order_ref)
+        _close(o, status, why)
+        for s in self._sessions_of(o.client_id):
+            s.send(w.encode_order_status(o))
 
     def set_quote(self, con_id: int, bid: float, ask: float) -> None:
         self.listings[con_id].bid, self.listings[con_id].ask = bid, ask
@@ -314,7 +322,7 @@ class LoopbackTWS:
         self._next_perm += 1
         self.orders[key] = o
         if self.init_margin + margin.init_change > self.equity:
-            o.status = "Cancelled"
+            _close(o, "Cancelled", "Rejected: margin")
             s.send(w.encode_error(order_id, 201, (
                 "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED "
                 f"POSITION YOUR EQUITY WITH LOAN VALUE [{self.equity:.2f} USD] MUST EXCEED THE INITIAL "
@@ -367,7 +375,7 @@ class LoopbackTWS:
             s.send(w.encode_error(order_id, 161, f"Cancel attempted when order is not in a cancellable "
                                                  f"state. Order permId ={o.perm_id}"))
             return
-        o.status = "Cancelled"
+        _close(o, "Cancelled", "Cancelled by Trader")
         s.send(w.encode_order_status(o), w.encode_error(order_id, 202, "Order Canceled - reason:"))
 
     # --- fills --------------------------------------------------------------------------
@@ -403,7 +411,7 @@ class LoopbackTWS:
             if marketable:
                 self._execute(o, o.remaining, far)
         if o.tif == "IOC" and not o.done:
-            o.status = "Cancelled"
+            _close(o, "Cancelled", "Cancelled: IOC remainder")
             for s in self._sessions_of(o.client_id):
                 s.send(w.encode_order_status(o))
 
@@ -432,7 +440,8 @@ class LoopbackTWS:
         o.avg_fill_price = round((o.avg_fill_price * o.filled + price * qty) / (o.filled + qty), 6)
         o.filled += qty
         o.last_fill_price = price
-        o.status = "Filled" if o.remaining <= 0 else "Submitted"
+        if o.remaining <= 0:
+            _close(o, "Filled", f"Filled Size: {o.filled:g}")
         if o.contract.sec_type == "BAG":  # IB also reports the combo itself (no commission report)
             execs.append(ServerExecution(f"{base}.00", o, o.contract.contract_fields(), stamp, o.account,
                                          o.contract.exchange, "BOT" if o.action == "BUY" else "SLD", qty,
@@ -500,6 +509,12 @@ class LoopbackTWS:
     def _all_open_orders(self, s: _Session, r: FieldReader) -> None:
         self._send_open_orders(s, everyone=True)
 
+    def _completed_orders(self, s: _Session, r: FieldReader) -> None:
+        api_only = r.bool()  # every order here came through the API
+        del api_only
+        s.send(*(w.encode_completed_order(o) for o in self.orders.values() if o.done),
+               w.frame(w.COMPLETED_ORDERS_END))
+
     def _req_executions(self, s: _Session, r: FieldReader) -> None:
         r.skip(1)
         req_id, client_id, acct, since, symbol, sec_type, _exch, side = (
@@ -557,6 +572,12 @@ class LoopbackTWS:
         s.send(*(w.frame(w.ACCOUNT_SUMMARY, 1, req_id, acct, tag, val, "USD")
                  for acct in self.accounts for tag, val in self._account_values() if tag in wanted),
                w.frame(w.ACCOUNT_SUMMARY_END, 1, req_id))
+
+
+def _close(o: ServerOrder, status: str, why: str) -> None:
+    o.status = status
+    o.completed_status = why
+    o.completed_time = datetime.now(UTC).strftime("%Y%m%d %H:%M:%S UTC")
 
 
 def _matches(q: OrderContract, li: Listing) -> bool:

@@ -42,7 +42,7 @@ ORDER_STATUS, ERR_MSG, OPEN_ORDER, ACCT_VALUE, ACCT_UPDATE_TIME, NEXT_VALID_ID =
 CONTRACT_DATA, EXECUTION_DATA, MANAGED_ACCTS, CURRENT_TIME, CONTRACT_DATA_END = 10, 11, 15, 49, 52
 OPEN_ORDER_END, ACCT_DOWNLOAD_END, EXECUTION_DATA_END, COMMISSION_REPORT = 53, 54, 55, 59
 POSITION_DATA, POSITION_END, ACCOUNT_SUMMARY, ACCOUNT_SUMMARY_END = 61, 62, 63, 64
-ACCOUNT_UPDATE_MULTI, ACCOUNT_UPDATE_MULTI_END, COMPLETED_ORDERS_END = 73, 74, 102
+ACCOUNT_UPDATE_MULTI, ACCOUNT_UPDATE_MULTI_END, COMPLETED_ORDER, COMPLETED_ORDERS_END = 73, 74, 101, 102
 
 
 def text(value: object) -> str:
@@ -221,6 +221,8 @@ class ServerOrder:
     filled: float = 0.0
     avg_fill_price: float = 0.0
     last_fill_price: float = 0.0
+    completed_time: str = ""
+    completed_status: str = ""      # IB's words, e.g. "Cancelled by Trader"
 
     @property
     def remaining(self) -> float:
@@ -280,9 +282,7 @@ def encode_order_status(o: ServerOrder) -> bytes:
 
 def encode_open_order(o: ServerOrder, margin: Margin | None = None) -> bytes:
     c = o.contract
-    legs: list[object] = [len(c.legs)]
-    for leg in c.legs:
-        legs += [leg.con_id, leg.ratio, leg.action, leg.exchange, 0, 0, "", -1]
+    legs = _combo_fields(c)
     descrip = ",".join(f"{leg.con_id}|{leg.ratio if leg.action == 'BUY' else -leg.ratio}"
                        for leg in c.legs)
     state: list[object] = margin.state_fields() if margin else [""] * 9
@@ -306,6 +306,35 @@ def encode_open_order(o: ServerOrder, margin: Margin | None = None) -> bytes:
         0,                                # conditions
         "", "", "", "", "", "", "", 0, "", "", "", "", 0, 0, "", 0,
         "", 0, 0,                         # duration, postToAts, autoCancelParent
+        "", "", "", "", "",               # minTradeQty … midOffsetAtHalf
+    ]
+    return frame(*fields)
+
+
+def _combo_fields(c: OrderContract) -> list[object]:
+    legs: list[object] = [len(c.legs)]
+    for leg in c.legs:
+        legs += [leg.con_id, leg.ratio, leg.action, leg.exchange, 0, 0, "", -1]
+    return legs
+
+
+def encode_completed_order(o: ServerOrder) -> bytes:
+    """A finished order as ``reqCompletedOrders`` reports it (no orderId/clientId: permId only)."""
+    c = o.contract
+    fields: list[object] = [
+        COMPLETED_ORDER, *c.contract_fields(),
+        o.action, o.quantity, o.order_type, o.lmt_price, o.aux_price, o.tif, "", o.account, "", 0,
+        o.order_ref, o.perm_id, 0, 0, 0.0, "", "", "", "",
+        # modelCode … deltaNeutralAuxPrice (23 fields)
+        "", "", "", "", "", 0, "", -1, "", "", "", "", "", 0, 0, 0, "", 0, 0, "", 0, "", "",
+        0, 0, "", "", "",                 # continuousUpdate … comboLegsDescrip
+        *_combo_fields(c), 0, 0,          # legs, order combo leg prices, smart combo routing params
+        "", "", "", "",                   # scale init/subs level size, price increment; hedge type
+        "", "", 0, 0,                     # clearingAccount, clearingIntent, notHeld, no delta-neutral
+        "",                               # algo strategy
+        0, o.status, 0, 0,                # solicited, status, randomize size/price
+        0,                                # conditions
+        "", "", "", 0, 0, "", o.filled, "", 0, "", 0, 0, "", o.completed_time, o.completed_status,
         "", "", "", "", "",               # minTradeQty … midOffsetAtHalf
     ]
     return frame(*fields)

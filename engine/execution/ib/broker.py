@@ -49,6 +49,7 @@ from engine.execution.ib.fills import ComboExec, FillAssembler, LegExec
 from engine.execution.ib.orders import (
     UNSET,
     broker_order_from_ib,
+    closed_status,
     map_status,
     net_from_ib,
     order_from_executions,
@@ -62,6 +63,8 @@ from engine.execution.ib.streams import Backoff, EventStream
 
 log = logging.getLogger(__name__)
 ACTOR = "broker:ib"
+ACCEPTED_LIKE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL,
+                           OrderStatus.PENDING_REPLACE})
 #: 1101: connectivity between IB and the gateway restored, data lost; 1102: restored, data maintained.
 RESTORED_CODES = frozenset({1101, 1102})
 
@@ -76,7 +79,12 @@ class _Tracked:
     last: OrderUpdate | None = None
     held: OrderUpdate | None = None          # a status waiting for its fills
     delivered_units: int = 0
+    accepted: bool = False                   # IB took it once: a later refusal is a cancel
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def final(self, status: OrderStatus) -> OrderStatus:
+        """REJECTED is for orders never accepted; an accepted order IB ends is CANCELED."""
+        return OrderStatus.CANCELED if status is OrderStatus.REJECTED and self.accepted else status
 
 
 class IBBroker:
@@ -258,6 +266,7 @@ class IBBroker:
         if mapped is None:
             return t.last
         status, reason = mapped
+        status = t.final(status)
         st = trade.orderStatus
         perm = st.permId or trade.order.permId
         return OrderUpdate(
@@ -275,6 +284,8 @@ class IBBroker:
         old = t.held or t.last
         if not force and old is not None and (old.status, old.filled_quantity) == (new.status, new.filled_quantity):
             return
+        if new.status in ACCEPTED_LIKE:
+            t.accepted = True
         if new.filled_quantity > t.delivered_units:
             t.held = new
             return
@@ -449,7 +460,7 @@ class IBBroker:
                 symbols = [await self.contracts.symbol_of(self.ib, leg.conId) for leg in c.comboLegs]
             else:
                 symbols = [self.contracts.remember(c) or await self.contracts.symbol_of(self.ib, c.conId)]
-            t = self._orders[coid] = _Tracked(broker_order_from_ib(trade, self.account, symbols))
+            t = self._orders[coid] = _Tracked(broker_order_from_ib(trade, self.account, symbols), accepted=True)
         t.trade = trade
         self._assembler.track(t.order, str(trade.order.permId) if trade.order.permId else None)
         return t
@@ -561,12 +572,18 @@ class IBBroker:
         snapshot = (await asyncio.to_thread(self.ledger_view.snapshot) if self.ledger_view is not None
                     else LedgerSnapshot({}, frozenset(), {}))
         open_updates = await self._fetch_open_orders()
+        completed = await self._fetch_completed()
         ledger_orders = {k: v.order for k, v in snapshot.orders.items() if v.order is not None}
         fills = await self._fetch_executions(None, ledger_orders)
         positions = await self._fetch_positions()
-        self._settle_closed({u.client_order_id for u in open_updates})
+        for coid in completed:  # finished at IB while we were away, never seen by this process
+            if coid not in self._orders and coid in snapshot.open_orders and coid in ledger_orders:
+                self._orders[coid] = _Tracked(ledger_orders[coid],
+                                              accepted=snapshot.orders[coid].status in ACCEPTED_LIKE)
+        closed = self._settle_closed({u.client_order_id for u in open_updates}, completed)
         report = reconcile(snapshot, ledger=self.account, account=self.ib_account or "", ts=datetime.now(UTC),
-                           reason=reason, open_orders=open_updates, executions=fills, positions=positions)
+                           reason=reason, open_orders=open_updates, executions=fills, positions=positions,
+                           closed=closed)
         self.reports.append(report)
         self._audit("broker.reconcile", report.to_dict())
         if not report.clean:
@@ -574,28 +591,42 @@ class IBBroker:
                         reason, len(report.missing_fills), len(report.order_diffs), len(report.position_diffs))
         return report
 
-    def _settle_closed(self, open_ids: set[str]) -> None:
-        """Orders we saw working that IB no longer lists as open finished while we were away:
-        FILLED when today's executions cover them, else CANCELED (IB closed them: a cancel, the
-        end of the day, or a refusal we never heard)."""
+    async def _fetch_completed(self) -> dict[str, Trade]:
+        """Today's finished orders by client order id (``reqCompletedOrders``; empty if IB is
+        silent, which an old gateway may be)."""
+        try:
+            trades = await asyncio.wait_for(self.ib.reqCompletedOrdersAsync(True), self.ack_timeout)
+        except TimeoutError:
+            return {}
+        return {t.order.orderRef: t for t in trades if t.order.orderRef}
+
+    def _settle_closed(self, open_ids: set[str], completed: dict[str, Trade]) -> dict[str, OrderUpdate]:
+        """Orders we knew as working that IB no longer lists as open finished while we were away:
+        their final state from IB's completed orders and today's executions
+        (:func:`~engine.execution.ib.orders.closed_status`). Returns them, by client order id."""
+        settled: dict[str, OrderUpdate] = {}
         for coid, t in self._orders.items():
-            if coid in open_ids or (t.trade is None and (t.last is not None or not t.delivered_units)):
-                continue  # open, already settled, or never seen at IB
+            seen = t.trade is not None or t.delivered_units or coid in completed
+            if coid in open_ids or not seen or (t.trade is None and t.last is not None):
+                continue  # open, never at IB, or already settled
             current = self._update_of(t)
             if current is not None and current.status.is_terminal:
                 continue
+            done = completed.get(coid)
+            status, reason = closed_status(done.orderStatus.status if done else None,
+                                           fully_filled=t.delivered_units >= t.order.quantity,
+                                           cancel_requested=t.cancel_requested, tif=t.order.tif)
+            status = t.final(status)
+            perm = current.broker_order_id if current else (str(done.order.permId) if done else None)
             t.trade = None
-            full = t.delivered_units >= t.order.quantity
-            t.last = OrderUpdate(
-                coid, OrderStatus.FILLED if full else OrderStatus.CANCELED, datetime.now(UTC),
-                broker_order_id=current.broker_order_id if current else self._perm_of(coid),
-                filled_quantity=t.delivered_units,
-                avg_fill_price=self._avg_price(coid),
-                reason="" if full else "no longer open at Interactive Brokers when we reconnected",
-                order=t.order)
             t.held = None
+            t.last = OrderUpdate(coid, status, datetime.now(UTC), broker_order_id=perm or self._perm_of(coid),
+                                 filled_quantity=t.delivered_units, avg_fill_price=self._avg_price(coid),
+                                 reason=reason, order=t.order)
+            settled[coid] = t.last
             self._publish(t.last)
             t.changed.set()
+        return settled
 
     def _perm_of(self, coid: str) -> str | None:
         return next((f.broker_order_id for f in self._fills.values() if f.client_order_id == coid), None)

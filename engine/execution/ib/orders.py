@@ -145,6 +145,23 @@ def map_status(trade: Trade, *, cancel_requested: bool,
     return None
 
 
+def closed_status(ib_status: str | None, *, fully_filled: bool, cancel_requested: bool,
+                  tif: TimeInForce | str = TimeInForce.DAY) -> tuple[OrderStatus, str]:
+    """Final state of an order IB no longer lists as open (found on a reconnect), from the status
+    ``reqCompletedOrders`` gives (``None``: IB did not say) and what today's executions show."""
+    if fully_filled or ib_status == "Filled":
+        return OrderStatus.FILLED, ""
+    if ib_status == "Inactive":
+        return OrderStatus.REJECTED, "inactive at Interactive Brokers (not accepted) while we were away"
+    if cancel_requested:
+        return OrderStatus.CANCELED, "canceled at our request"
+    if str(tif).lower() == TimeInForce.IOC.value:
+        return OrderStatus.EXPIRED, "IOC remainder canceled"
+    if ib_status in ("Cancelled", "ApiCancelled"):
+        return OrderStatus.CANCELED, "canceled by Interactive Brokers while we were away"
+    return OrderStatus.CANCELED, "no longer open at Interactive Brokers when we reconnected"
+
+
 def broker_order_from_ib(trade: Trade, ledger: str, leg_symbols: list[str]) -> BrokerOrder:
     """Rebuild our order from an IB trade this process did not place (after a restart of the
     engine), ``leg_symbols`` being our symbols of the contract (one) or of the BAG's legs."""

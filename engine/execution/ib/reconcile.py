@@ -99,6 +99,7 @@ class OrderDiff:
     program), ``not_open_at_broker`` (open in our ledger, unknown to IB's open orders and not
     filled by today's executions), ``filled_while_away`` (open in our ledger, filled at IB),
     ``closed_in_ledger`` (finished in our ledger, still working at IB: it can still trade!),
+    ``closed_while_away`` (open in our ledger; IB canceled, expired or refused it meanwhile),
     ``status`` (both open, states differ), ``filled`` (both open, filled quantities differ).
     """
 
@@ -178,10 +179,12 @@ def _leg_deltas(fills: Iterable[Fill]) -> dict[str, int]:
 
 
 def reconcile(snapshot: LedgerSnapshot, *, ledger: str, account: str, ts: datetime, reason: str,
-              open_orders: list[OrderUpdate], executions: list[Fill],
-              positions: list[BrokerPosition]) -> ReconcileReport:
+              open_orders: list[OrderUpdate], executions: list[Fill], positions: list[BrokerPosition],
+              closed: dict[str, OrderUpdate] | None = None) -> ReconcileReport:
     """The diff between the broker's state (``open_orders``, today's ``executions``,
-    ``positions``) and the ledger's ``snapshot``. Pure: no I/O."""
+    ``positions``, and the final states of orders ``closed`` while we were away) and the ledger's
+    ``snapshot``. Pure: no I/O."""
+    closed = closed or {}
     missing = tuple(f for f in executions if f.exec_id not in snapshot.exec_ids)
     filled_at_broker: dict[str, int] = {}
     for f in executions:
@@ -206,6 +209,11 @@ def reconcile(snapshot: LedgerSnapshot, *, ledger: str, account: str, ts: dateti
         if coid in broker_open:
             continue
         done = filled_at_broker.get(coid, 0)
+        final = closed.get(coid)
+        if final is not None and final.status is not OrderStatus.FILLED:
+            diffs.append(OrderDiff(coid, "closed_while_away", ours.status.value, final.status.value,
+                                   ours.filled_quantity, done))
+            continue
         kind = "filled_while_away" if done else "not_open_at_broker"
         diffs.append(OrderDiff(coid, kind, ours.status.value, "filled" if done else None,
                                ours.filled_quantity, done))

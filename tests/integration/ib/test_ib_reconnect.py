@@ -206,3 +206,47 @@ async def test_connectivity_restored_1101_triggers_a_reconciliation(broker, tws,
     report = broker.reports[-1]
     assert report.reason == "restored-1101" and [f.client_order_id for f in report.missing_fills] == ["blip-1"]
     assert broker.connected and broker.reconnects == 0
+
+
+async def test_an_order_ib_canceled_while_we_were_away_is_settled_from_completed_orders(broker, tws, db):
+    order = await stage_like(tws, VERTICAL, "gone-1")
+    ack = await broker.submit(order)
+    record_order(db, order, ack.status, ack.broker_order_id)
+    events = broker.events()
+    await tws.drop_clients()
+    tws.close_order("gone-1", "Cancelled", "Cancelled by System")   # e.g. IB's own risk desk
+    assert await broker.wait_connected(5)
+    update = next(e for e in await collect(events, 3, lambda e: isinstance(e, OrderUpdate))
+                  if isinstance(e, OrderUpdate))
+    assert (update.client_order_id, update.status) == ("gone-1", OrderStatus.CANCELED)
+    assert "canceled by Interactive Brokers while we were away" in update.reason
+    (diff,) = broker.reports[-1].order_diffs
+    assert (diff.kind, diff.ledger_status, diff.broker_status) == ("closed_while_away", "accepted", "canceled")
+    assert not broker.reports[-1].needs_attention
+
+
+async def test_the_oms_closes_an_order_ib_ended_while_the_engine_was_down(tws, db):
+    """IB made an accepted order inactive while no engine ran; the restarted engine learns it from
+    IB's completed orders. It was accepted once, so it ends CANCELED (the state machine allows no
+    ACCEPTED → REJECTED), with IB's reason."""
+    from engine.execution.oms import OrderManager
+
+    settings = load_settings(ib_port_paper=tws.port, ib_client_id=21)
+    first = make_ib_broker(settings, "paper", db=db, backoff=FAST_BACKOFF)
+    await first.connect()
+    oms = OrderManager(db, AuditLog(db), first, "paper")
+    resting = await stage_like(tws, VERTICAL, "down-1")
+    assert (await oms.place(resting, principal="person:alice@cli"))["status"] == "accepted"
+    await first.disconnect()
+    tws.close_order("down-1", "Inactive", "Rejected by exchange")
+
+    second = make_ib_broker(settings, "paper", db=db, backoff=FAST_BACKOFF)
+    await second.connect()
+    try:
+        assert [d.kind for d in second.reports[-1].order_diffs] == ["closed_while_away"]
+        oms = OrderManager(db, AuditLog(db), second, "paper")
+        await oms.reconcile()
+        row = oms.get("down-1")
+        assert row["status"] == "canceled" and "inactive at Interactive Brokers" in row["reason"]
+    finally:
+        await second.disconnect()

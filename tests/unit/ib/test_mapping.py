@@ -128,3 +128,19 @@ def test_order_known_only_from_its_executions():
     assert [x.ratio for x in ratio.legs] == [1, 2] and ratio.quantity == 3
     single = order_from_executions("ib-7", "live", "SPY", [(A, Side.SELL, 3)])
     assert (single.quantity, single.legs[0].ratio) == (3, 1)
+
+
+@pytest.mark.parametrize("ib_status,full,asked,tif,expect", [
+    ("Filled", True, False, "day", OrderStatus.FILLED),
+    (None, True, False, "day", OrderStatus.FILLED),
+    ("Inactive", False, False, "day", OrderStatus.REJECTED),
+    ("Cancelled", False, True, "day", OrderStatus.CANCELED),
+    ("Cancelled", False, False, "ioc", OrderStatus.EXPIRED),
+    ("Cancelled", False, False, "day", OrderStatus.CANCELED),
+    (None, False, False, "day", OrderStatus.CANCELED),
+])
+def test_final_state_of_orders_closed_while_away(ib_status, full, asked, tif, expect):
+    from engine.execution.ib.orders import closed_status
+
+    status, reason = closed_status(ib_status, fully_filled=full, cancel_requested=asked, tif=tif)
+    assert status is expect and (reason or status is OrderStatus.FILLED)

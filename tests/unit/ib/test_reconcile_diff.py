@@ -66,3 +66,12 @@ def test_closed_in_ledger_but_working_at_ib():
     (diff,) = report.order_diffs
     assert (diff.kind, diff.ledger_status, diff.broker_status) == ("closed_in_ledger", "canceled", "accepted")
     assert report.needs_attention  # a live order the ledger thinks is dead can still trade
+
+
+def test_closed_while_away_is_known_not_mysterious():
+    snap = LedgerSnapshot({"g": LedgerOrder("g", OrderStatus.ACCEPTED, 0)}, frozenset(), {})
+    closed = {"g": OrderUpdate("g", OrderStatus.CANCELED, TS, "1", 0, 0, reason="canceled by IB")}
+    report = reconcile(snap, ledger="live", account="U1", ts=TS, reason="reconnect", open_orders=[],
+                       executions=[], positions=[], closed=closed)
+    (diff,) = report.order_diffs
+    assert (diff.kind, diff.broker_status) == ("closed_while_away", "canceled") and not report.needs_attention
