@@ -10,7 +10,8 @@ generators of :mod:`engine.signals.indicators`:
   market IV rank (VIX against its last ``iv_rank_sessions`` session closes);
 - once: VIX regime, SPY/QQQ/IWM correlation and its breakdown.
 
-``correlation_matrix(window)`` answers the four tickers' rolling correlation of minute returns.
+``watch()`` polls on the feed's clock and yields the signals whose direction changed (the live
+loop's entry point). ``correlation_matrix(window)`` answers the four tickers' rolling correlation of minute returns.
 A generator without enough data yet (e.g. the opening range before 10:00) yields no signal.
 """
 
@@ -99,6 +100,26 @@ class SignalService:
         if corr is not None:
             out.append(corr)
         return out
+
+    async def watch(self, underlying: str | None = None, *, every_s: float = 60.0, rounds: int | None = None):
+        """Live use: yield the signals that changed direction since the last look, every ``every_s``
+        seconds of wall time (``rounds`` = stop after that many looks; None = forever)."""
+        import asyncio
+
+        last: dict[tuple[str, str], str] = {}
+        n = 0
+        while rounds is None or n < rounds:
+            fresh = []
+            for sig in await self.current(underlying):
+                key = (sig.name, sig.underlying)
+                if last.get(key) != sig.direction:
+                    fresh.append(sig)
+                last[key] = sig.direction
+            if fresh:
+                yield fresh
+            n += 1
+            if rounds is None or n < rounds:
+                await asyncio.sleep(every_s)
 
     async def _underlying(self, u: str, open_: datetime, end: datetime, vix_now: float, vix_hist: np.ndarray):
         a = await self._arrays(u, open_, end)

@@ -39,3 +39,13 @@ def test_all_underlyings_and_correlation_matrix(svc):
     assert m["tickers"] == ["SPY", "QQQ", "IWM", "VIX"] and len(m["matrix"]) == 4
     assert m["matrix"][0][0] == pytest.approx(1.0)
     assert m["matrix"][0][3] < 0  # the simulated VIX moves against SPY
+
+
+def test_watch_yields_only_changes(svc):
+    service, _ = svc
+
+    async def collect():
+        return [batch async for batch in service.watch("SPY", every_s=0, rounds=2)]
+    batches = asyncio.run(collect())
+    # the pinned clock does not move: the first look reports everything, the second nothing new
+    assert len(batches) == 1 and {s.name for s in batches[0]} >= {"momentum", "vix_regime"}
