@@ -30,14 +30,15 @@ YEAR_OPTION = typer.Option(..., "--year", help="Tax year, e.g. 2025")
 
 
 def _service(fn):
-    """Run ``fn(tax_service)`` with an engine that is closed afterwards."""
-    engine = get_engine()
+    """Run ``fn(tax_service)``; the database is opened only if something is stored (a report on a
+    fresh home never loads SQLAlchemy), and closed afterwards."""
+    from engine.tax.service import TaxService
+
+    tax = TaxService(get_engine().settings)
     try:
-        return fn(engine.tax)
+        return fn(tax)
     finally:
-        db = engine.__dict__.get("db")
-        if db is not None:
-            db.dispose()
+        tax.close()
 
 
 def _check_matching(value: str | None, as_json: bool) -> str | None:

@@ -45,6 +45,7 @@ class TaxService:
         self.settings = settings
         self.config = settings.tax
         self._db = db
+        self._own_db = db is None
 
     @property
     def db(self):
@@ -53,6 +54,11 @@ class TaxService:
 
             self._db = Database(self.settings)
         return self._db
+
+    def close(self) -> None:
+        """Release the database connections this service opened itself (not a shared ``db``)."""
+        if self._db is not None and self._own_db:
+            self._db.dispose()
 
     @property
     def store(self) -> TradeStore:

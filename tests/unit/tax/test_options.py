@@ -11,6 +11,11 @@ from engine.tax.config import TaxConfig
 from tests.unit.tax.helpers import D, report, row, totals
 
 C500 = "SPY250303C00500000"
+DIFFERENT_STRIKE = """
+    2025-03-03T10:00:00,live,SPY250321C00500000,BUY,1,2.00,0
+    2025-03-04T10:00:00,live,SPY250321C00500000,SELL,1,1.00,0
+    2025-03-07T10:00:00,live,SPY250321C00505000,BUY,1,0.80,0
+    2025-03-10T10:00:00,live,SPY250321C00505000,SELL,1,1.50,0"""
 
 
 def test_0dte_same_day_reentry_with_fees(impl):
@@ -40,12 +45,7 @@ def test_issue_example_explanation_wording(impl):
 
 def test_different_strike_identical_preset_not_washed(impl):
     """Preset identical (1099-B-like): a different strike is a different security -> $100 allowed."""
-    text = """
-        2025-03-03T10:00:00,live,SPY250321C00500000,BUY,1,2.00,0
-        2025-03-04T10:00:00,live,SPY250321C00500000,SELL,1,1.00,0
-        2025-03-07T10:00:00,live,SPY250321C00505000,BUY,1,0.80,0
-        2025-03-10T10:00:00,live,SPY250321C00505000,SELL,1,1.50,0"""
-    rep = report(text, 2025, impl=impl, matching="identical")
+    rep = report(DIFFERENT_STRIKE, 2025, impl=impl, matching="identical")
     assert rep.wash_sale_disallowed == 0
     assert rep.short_term.gain == D(-100) + D(70)
 
@@ -53,12 +53,7 @@ def test_different_strike_identical_preset_not_washed(impl):
 def test_different_strike_underlying_preset_washed(impl):
     """Preset underlying (conservative): any SPY option replaces -> $100 into the 505 call's basis
     (80 + 100 = 180; sold for 150: loss 30). Total (h) is the same -30, only the timing differs."""
-    text = """
-        2025-03-03T10:00:00,live,SPY250321C00500000,BUY,1,2.00,0
-        2025-03-04T10:00:00,live,SPY250321C00500000,SELL,1,1.00,0
-        2025-03-07T10:00:00,live,SPY250321C00505000,BUY,1,0.80,0
-        2025-03-10T10:00:00,live,SPY250321C00505000,SELL,1,1.50,0"""
-    rep = report(text, 2025, impl=impl, matching="underlying")
+    rep = report(DIFFERENT_STRIKE, 2025, impl=impl, matching="underlying")
     assert rep.wash_sale_disallowed == D(100)
     assert (row(rep, 1)["cost_basis"], row(rep, 1)["gain"]) == (D(180), D(-30))
     assert rep.wash_sale_matching == "underlying"

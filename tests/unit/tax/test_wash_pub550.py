@@ -11,6 +11,12 @@ from datetime import date
 from engine.tax.config import TaxConfig
 from tests.unit.tax.helpers import D, report, row, totals
 
+IRA_CASE = """
+    2025-03-01T10:00:00,live,XYZ,BUY,100,20.00,0
+    2025-03-10T10:00:00,live,XYZ,SELL,100,16.00,0
+    2025-03-15T10:00:00,ira,XYZ,BUY,100,15.00,0
+    2025-06-15T10:00:00,ira,XYZ,SELL,100,10.00,0"""
+
 
 def test_pub550_example1_loss_added_to_new_basis(impl):
     """Pub 550, Wash Sales, Example 1: bought 100 sh for $1,000, sold for $750, bought 100 within
@@ -157,11 +163,7 @@ def test_ira_replacement_disallows_permanently(impl):
     """Rev. Rul. 2008-5: a loss sale in a taxable account replaced within 30 days in the
     taxpayer's IRA is disallowed (code W, $400) and NOT added to the IRA's basis; the IRA's own
     sale is never reported."""
-    rep = report("""
-        2025-03-01T10:00:00,live,XYZ,BUY,100,20.00,0
-        2025-03-10T10:00:00,live,XYZ,SELL,100,16.00,0
-        2025-03-15T10:00:00,ira,XYZ,BUY,100,15.00,0
-        2025-06-15T10:00:00,ira,XYZ,SELL,100,10.00,0""", 2025, impl=impl)
+    rep = report(IRA_CASE, 2025, impl=impl)
     assert len(rep.rows) == 1
     assert (row(rep, 0)["adjustment"], row(rep, 0)["gain"]) == (D(400), D(0))
     assert "permanently disallowed" in rep.rows[0].explanation
@@ -172,11 +174,7 @@ def test_ira_flag_is_a_setting(impl):
     """The IRA list is configurable: with ira_accounts=['roth'] an account named 'roth' is the IRA
     and 'ira' is an ordinary taxable account (its sale is reported, its lot carries the $400)."""
     cfg = TaxConfig(ira_accounts=["roth"])
-    rep = report("""
-        2025-03-01T10:00:00,live,XYZ,BUY,100,20.00,0
-        2025-03-10T10:00:00,live,XYZ,SELL,100,16.00,0
-        2025-03-15T10:00:00,ira,XYZ,BUY,100,15.00,0
-        2025-06-15T10:00:00,ira,XYZ,SELL,100,10.00,0""", 2025, impl=impl, config=cfg)
+    rep = report(IRA_CASE, 2025, impl=impl, config=cfg)
     assert len(rep.rows) == 2
     assert (row(rep, 1)["cost_basis"], row(rep, 1)["gain"]) == (D(1900), D(-900))
 
