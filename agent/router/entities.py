@@ -202,7 +202,11 @@ def find_tp_sl(t: str) -> tuple[float | None, float | None]:
         return x / 100 if x > (10 if multiple_ok else 1) else x
 
     tp = sl = None
-    m = re.search(rf"\btp\s*(?:at|of|=)?\s*{_NUM}\s*(%|x)?", t) or re.search(rf"{_NUM}\s*(%)\s*(?:profit|tp)\b", t)
+    m = re.search(rf"{_NUM}\s*(%)\s*(?:profit|tp)\b", t)
+    if not m:
+        m = re.search(rf"\btp\s*(?:at|of|=)?\s*{_NUM}(?![\d.])\s*(%|x)?", t)
+        if m and m.group(2) == "x" and re.match(r"\s*(?:stop|sl)\b", t[m.end():]):
+            m = None  # "50% tp 2x stop": the 2x is the stop's
     if m:
         tp = pct(m.group(1), m.group(2), multiple_ok=False)
     m = (re.search(rf"\b(?:sl|stop)\s*(?:at|of|=)?\s*{_NUM}\s*(%|x)?", t)

@@ -87,8 +87,8 @@ def intent(t: str, e: Entities, today: date) -> str | None:
                r"\bhistorically\b|\bsimulate\b|^(?:test|run)\b") or (
             _has(t, r"\b(?:how did|how has|how would|how have)\b") and structure and dates.find_range(t, today)):
         return "backtest"
-    if _has(t, r"\b(?:cancel|canceling|pull|withdraw|kill)\b(?!.*\bkill_switch\b)") and \
-            _has(t, r"\border\b|#|\b[a-z]*\d[\w-]*\b"):
+    if (_has(t, r"\b(?:cancel|canceling)\b") and _has(t, r"\border\b|#|\b[a-z]*\d[\w-]*\b")) or \
+            _has(t, r"\b(?:pull|withdraw|kill|scratch)\s+(?:my\s+|the\s+|that\s+)?(?:order|#)"):
         return "cancel_order"
     if _has(t, r"\b(?:payoff|breakevens?|max_loss|max_profit|risk profile|profit profile|expiry profile|"
                r"worst case|most i can (?:lose|make))\b") and not _has(t, r"\b(?:my|i am|i'm)\b.*\bpnl\b"):
@@ -120,7 +120,7 @@ def intent(t: str, e: Entities, today: date) -> str | None:
             e.strikes and option_words and _has(t, r"\b(?:quote|price|bid|ask|mark|worth|cost)\b")):
         return "chain"
     if e.occ or _has(t, r"\b(?:quote|price|trading|trade at|last|bid|ask|level|where is|at now|mark|worth|cost|"
-                       r"ticker|spot|now|how is)\b") or (e.tickers and len(t.split()) <= 3):
+                       r"ticker|spot|now|how is|current)\b|\bat$") or (e.tickers and len(t.split()) <= 3):
         return "quote"
     return None
 
@@ -227,6 +227,9 @@ def _backtest_args(t: str, e: Entities, today: date, context: dict) -> dict:
         args["short_delta"] = p["short_delta"]
     if p.get("wing_width") is not None:
         args["wing_width"] = p["wing_width"]
+    side = p.get("side")
+    if side and args["strategy"] in ("straddle", "strangle", "butterfly", "vertical"):
+        args["side"] = side
     if e.quantity:
         args["quantity"] = e.quantity
     if e.take_profit is not None:

@@ -41,7 +41,7 @@ PHRASES = {
     "expiring today": "0dte", "expires today": "0dte",
 }
 WORDS = {
-    "sel": "sell", "sll": "sell", "shrt": "short", "buyy": "buy", "by": "by",
+    "wat": "what", "wut": "what", "sel": "sell", "sll": "sell", "shrt": "short", "buyy": "buy", "by": "by",
     "ic": "iron_condor", "ics": "iron_condor", "condor": "iron_condor", "condors": "iron_condor",
     "ifly": "iron_butterfly", "ibf": "iron_butterfly", "fly": "butterfly", "bfly": "butterfly", "flies": "butterfly",
     "butterflies": "butterfly", "straddles": "straddle", "strangles": "strangle", "verticals": "vertical",
