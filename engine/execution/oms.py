@@ -129,8 +129,8 @@ class OrderManager:
         except BrokerError as err:
             self.transition(order.client_order_id, OrderStatus.REJECTED, f"broker error: {err}", actor="broker")
             return self.get(order.client_order_id)
+        await self.pump()  # fills queued by the broker first, so the acknowledgement finds them booked
         await self.apply_update(ack)
-        await self.pump()
         return self.get(order.client_order_id)
 
     async def pump(self) -> int:
@@ -176,7 +176,9 @@ class OrderManager:
     async def catch_up_fills(self, order_id: str | None = None) -> int:
         """Book every broker execution the ledger lacks (of one order, or all)."""
         n = 0
-        for f in await self.broker.executions():
+        of_order = getattr(self.broker, "order_executions", None)
+        fills = await of_order(order_id) if (order_id and of_order) else await self.broker.executions()
+        for f in fills:
             if order_id is None or f.client_order_id == order_id:
                 n += await self.apply_fill(f)
         return n

@@ -164,6 +164,12 @@ class PaperBroker:
                 q = q.where(BrokerExecRow.ts >= since)
             return [fill_from_dict(r.fill) for r in s.execute(q).scalars()]
 
+    async def order_executions(self, client_order_id: str) -> list[Fill]:
+        """Executions of one order (the OMS catching up on a single order)."""
+        with self.db.session(self.account) as s:
+            q = select(BrokerExecRow).where(BrokerExecRow.client_order_id == client_order_id).order_by(BrokerExecRow.ts)
+            return [fill_from_dict(r.fill) for r in s.execute(q).scalars()]
+
     async def events(self) -> AsyncIterator[BrokerEvent]:
         while True:
             yield await self._queue.get()

@@ -35,6 +35,10 @@ class RiskLeg:
     quote_ts: datetime | None
     bid: float
     ask: float
+    quote_s: float | None = field(init=False, default=None)  # quote time as epoch seconds
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quote_s", None if self.quote_ts is None else self.quote_ts.timestamp())
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,13 @@ class RiskContext:
     wall_now: float = 0.0
     known_client_ids: frozenset[str] | set[str] = frozenset()
     stale_after_s: float = 10.0
+    # derived once per context (the checks read them many times)
+    today: date = field(init=False)
+    clock: time = field(init=False)
+    now_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.today, self.clock, self.now_s = self.now.date(), self.now.time(), self.now.timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +122,16 @@ class RiskGuard:
     """``RiskGuard(config).check(order, ctx) -> RiskDecision``."""
 
     def __init__(self, config: RiskConfig | None = None) -> None:
-        self.config = config or RiskConfig()
+        self.config = c = config or RiskConfig()
+        # limits as floats and their texts, computed once: the guard runs on every order
+        self._cutoff_text = c.odte_cutoff.strftime("%H:%M")
+        self._premium_cap = float(c.max_premium_per_order)
+        self._notional_cap = float(c.max_notional_per_order)
+        self._loss_cap = float(c.max_loss_per_order)
+        self._daily_cap = float(c.daily_loss_limit)
+        self._collar_min = float(c.price_collar_min)
+        self._texts = {"premium": _money(self._premium_cap), "notional": _money(self._notional_cap),
+                       "loss": _money(self._loss_cap), "daily": _money(self._daily_cap)}
         self.checks: tuple[Callable[[RiskOrder, RiskContext, bool], Check], ...] = (
             self.kill_switch, self.market_hours, self.odte_cutoff, self.stale_quote,
             self.duplicate_client_id, self.max_contracts_per_order, self.max_open_contracts,
@@ -124,7 +144,7 @@ class RiskGuard:
         reducing = is_risk_reducing(order, ctx.positions)
         results = tuple(fn(order, ctx, reducing) for fn in self.checks)
         passed = all(r[1] for r in results)
-        halt = ctx.daily_pnl <= -float(self.config.daily_loss_limit)
+        halt = ctx.daily_pnl <= -self._daily_cap
         return RiskDecision(passed, results, halt)
 
     # --- the checks (each: pass and fail reason) ---------------------------------------------
@@ -139,25 +159,27 @@ class RiskGuard:
     def market_hours(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
         if not self.config.enforce_market_hours or ctx.market_open:
             return ("market_hours", True, "market is open")
-        return ("market_hours", False, f"market is closed at {ctx.now:%Y-%m-%d %H:%M} ET")
+        return ("market_hours", False, f"market is closed at {ctx.now.isoformat(' ', 'minutes')[:16]} ET")
 
     def odte_cutoff(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
-        today = ctx.now.date()
-        cutoff = self.config.odte_cutoff
+        today = ctx.today
         expiring = any(leg.expiry == today for leg in o.legs if leg.is_option)
-        if expiring and not reducing and ctx.now.time() >= cutoff:
-            return ("odte_cutoff", False,
-                    f"no new 0DTE positions after {cutoff:%H:%M} ET (now {ctx.now:%H:%M}); closing orders are allowed")
-        return ("odte_cutoff", True, f"before the {cutoff:%H:%M} ET 0DTE cut-off" if expiring
+        if expiring and not reducing and ctx.clock >= self.config.odte_cutoff:
+            return ("odte_cutoff", False, f"no new 0DTE positions after {self._cutoff_text} ET "
+                    f"(now {ctx.clock.hour:02d}:{ctx.clock.minute:02d}); closing orders are allowed")
+        return ("odte_cutoff", True, f"before the {self._cutoff_text} ET 0DTE cut-off" if expiring
                 else "no contract expires today")
 
     def stale_quote(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
         limit = self.config.stale_quote_seconds or ctx.stale_after_s
         worst = 0.0
+        now_s = ctx.now_s
         for leg in o.legs:
-            if leg.quote_ts is None:
+            if leg.quote_s is None:
                 return ("stale_quote", False, f"no quote for {leg.symbol}")
-            worst = max(worst, (ctx.now - leg.quote_ts).total_seconds())
+            age = now_s - leg.quote_s
+            if age > worst:
+                worst = age
         if worst > limit:
             return ("stale_quote", False, f"quote is {worst:.0f}s old (limit {limit:.0f}s): market data is stale")
         return ("stale_quote", True, f"quotes {worst:.1f}s old")
@@ -189,13 +211,12 @@ class RiskGuard:
         return ("order_rate", n < cap, f"{n} orders in the last minute (limit {cap})")
 
     def max_premium_per_order(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
-        cap = float(self.config.max_premium_per_order)
-        return ("max_premium_per_order", o.premium <= cap, f"premium {_money(o.premium)} (limit {_money(cap)})")
+        return ("max_premium_per_order", o.premium <= self._premium_cap,
+                f"premium {_money(o.premium)} (limit {self._texts['premium']})")
 
     def max_notional_per_order(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
-        cap = float(self.config.max_notional_per_order)
-        return ("max_notional_per_order", o.notional <= cap,
-                f"notional {_money(o.notional)} (limit {_money(cap)})")
+        return ("max_notional_per_order", o.notional <= self._notional_cap,
+                f"notional {_money(o.notional)} (limit {self._texts['notional']})")
 
     def defined_risk(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
         if o.naked and not reducing and not self.config.allow_naked_short_options:
@@ -204,13 +225,13 @@ class RiskGuard:
         return ("defined_risk", True, "risk is defined" if not o.naked else "naked shorts allowed")
 
     def max_loss_per_order(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
-        cap = float(self.config.max_loss_per_order)
         if reducing:
             return ("max_loss_per_order", True, "closing order")
+        limit = self._texts["loss"]
         if o.max_loss is None:
             ok = self.config.allow_naked_short_options
-            return ("max_loss_per_order", ok, "loss is unbounded" + ("" if ok else f" (limit {_money(cap)})"))
-        return ("max_loss_per_order", o.max_loss <= cap, f"max loss {_money(o.max_loss)} (limit {_money(cap)})")
+            return ("max_loss_per_order", ok, "loss is unbounded" + ("" if ok else f" (limit {limit})"))
+        return ("max_loss_per_order", o.max_loss <= self._loss_cap, f"max loss {_money(o.max_loss)} (limit {limit})")
 
     def buying_power(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
         need = 0.0 if reducing else o.margin
@@ -218,16 +239,16 @@ class RiskGuard:
         return ("buying_power", ok, f"needs {_money(need)} of {_money(ctx.buying_power)} buying power")
 
     def daily_loss_limit(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
-        cap = float(self.config.daily_loss_limit)
-        if ctx.daily_pnl <= -cap and not reducing:
+        limit = self._texts["daily"]
+        if ctx.daily_pnl <= -self._daily_cap and not reducing:
             return ("daily_loss_limit", False,
-                    f"today's loss {_money(-ctx.daily_pnl)} reached the {_money(cap)} limit: trading halts")
-        return ("daily_loss_limit", True, f"today's P&L {_money(ctx.daily_pnl)} (loss limit {_money(cap)})")
+                    f"today's loss {_money(-ctx.daily_pnl)} reached the {limit} limit: trading halts")
+        return ("daily_loss_limit", True, f"today's P&L {_money(ctx.daily_pnl)} (loss limit {limit})")
 
     def price_collar(self, o: RiskOrder, ctx: RiskContext, reducing: bool) -> Check:
         if o.limit_price is None:
             return ("price_collar", True, "market order: fills at the far side")
-        band = max(abs(o.mid_price) * self.config.price_collar_pct, float(self.config.price_collar_min))
+        band = max(abs(o.mid_price) * self.config.price_collar_pct, self._collar_min)
         off = o.limit_price - o.mid_price
         ok = abs(off) <= band + 1e-9
         return ("price_collar", ok, f"limit {o.limit_price:.2f} is {off:+.2f} from mid {o.mid_price:.2f} "
@@ -239,7 +260,7 @@ class RiskGuard:
             return ("short_itm_into_close", True, "no new short near expiry")
         left = (ctx.session_close - ctx.now).total_seconds() / 60.0
         for leg in o.legs:
-            if leg.is_option and leg.side < 0 and leg.expiry == ctx.now.date() and left <= mins:
+            if leg.is_option and leg.side < 0 and leg.expiry == ctx.today and left <= mins:
                 itm = o.spot > leg.strike if leg.right == "call" else o.spot < leg.strike
                 if itm:
                     return ("short_itm_into_close", False,
