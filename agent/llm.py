@@ -86,8 +86,12 @@ class LLMRunner:
         a = self.assistant
         msgs: list[Any] = [SystemMessage(prompts.system_prompt(a.today().isoformat(), f"user {a.user_id}"))]
         for m in history:
-            msgs.append(HumanMessage(m.content) if m.role == "user" else AIMessage(a.redactor.text(m.content)))
-        msgs.append(HumanMessage(text))
+            if m.role == "user":
+                msgs.append(HumanMessage(a.redactor.text(m.content)))
+            else:  # what the tools were asked, so "backtest that" can refer back
+                used = "; ".join(f"{c.get('name')} {c.get('args')}" for c in m.tool_calls)
+                msgs.append(AIMessage(a.redactor.text(m.content + (f"\n[tools used: {used}]" if used else ""))))
+        msgs.append(HumanMessage(a.redactor.text(text)))  # a pasted key never reaches the model
         return msgs
 
     async def run(self, turn: _Turn, text: str, history: list[Message]) -> None:

@@ -199,3 +199,13 @@ async def test_secrets_never_reach_the_model_context(llm_engine, server):
     history = Assistant(llm_engine, PERSON).history("sec")
     assert_no_secret(history)
     assert all(v not in json.dumps(server.requests) for v in SECRETS.values())
+
+
+async def test_a_pasted_secret_is_redacted_before_the_model_and_memory(llm_engine, server):
+    from tests.integration.agent.conftest import API_KEY
+
+    server.add(say("I will not repeat keys."))
+    assistant = Assistant(llm_engine, PERSON)
+    await assistant.ask(f"my key is {API_KEY} and my slack token xoxb-1234567890-abcdefghij, store them", "paste")
+    assert_no_secret(server.requests, assistant.history("paste"))
+    assert "xoxb-1234567890-abcdefghij" not in json.dumps(server.requests)
