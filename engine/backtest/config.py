@@ -29,6 +29,8 @@ class BacktestConfig(BaseModel):
     vix_scale: float = Field(1.0, gt=0, le=5, description="ATM 0DTE IV = VIX/100 x this")
     rv_premium: float = Field(1.15, gt=0, le=5, description="Without VIX: IV = past realized vol x this")
     fallback_iv: float = Field(0.16, gt=0, le=3, description="Without VIX or past bars: this IV")
+    intrabar_stops: bool = Field(True, description="Stops also checked at each bar's high/low (modeled "
+                                 "prices), filled at that extreme: a stop is not spared by a bar's close")
     modeled_size: int = Field(50, ge=1, description="Displayed size of modeled quotes (contracts)")
     strike_step: float = Field(1.0, gt=0, description="Strike spacing of the modeled chain")
     skew_chain: Path | None = Field(None, description="Cboe quote-data CSV to re-calibrate skew and "

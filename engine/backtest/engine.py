@@ -8,9 +8,11 @@ For each session: the whole option chain is priced for every minute at once
    close is the 10:00 price). Strikes are picked by delta (or offset/width) from the chain AT that
    minute; an optional entry filter sees only bars up to that minute. The structure is bought or
    sold as one market order through the shared fill model (far side, impact) with IB fees.
-2. **Exits**, checked on each later minute's close at the executable (natural) closing price:
-   take-profit when P&L ≥ ``take_profit`` × |entry premium|, stop-loss when P&L ≤
-   −``stop_loss`` × |entry premium| (% of credit received or debit paid); otherwise the time exit
+2. **Exits**, checked on each later minute at the executable (natural) closing price:
+   take-profit when P&L ≥ ``take_profit`` × |entry premium| at the minute's close, stop-loss when
+   P&L ≤ −``stop_loss`` × |entry premium| (% of credit received or debit paid) at the close or —
+   modeled prices only — at the bar's high or low (then filled at that extreme's quotes: the
+   adverse move is assumed first); otherwise the time exit
    at ``exit``; with no ``exit`` the structure is held to expiry and settled (cash: intrinsic;
    physical: exercise-by-exception at $0.01 ITM, net shares sold at the next session's open).
 3. **No look-ahead**: a decision at bar ``i`` reads arrays ``[: i + 1]`` only; the chain at
@@ -157,10 +159,11 @@ def _subset(structure: Structure, mask: np.ndarray) -> Structure:
 class DayEngine:
     """Plays :class:`TradePlan` s on sessions (see module doc)."""
 
-    def __init__(self, symbol: str, model: MarketModel, filler: BacktestFiller) -> None:
+    def __init__(self, symbol: str, model: MarketModel, filler: BacktestFiller, *, intrabar_stops: bool = True) -> None:
         self.symbol = symbol
         self.model = model
         self.filler = filler
+        self.intrabar_stops = intrabar_stops
 
     def run(self, s: SessionBars, plans: list[TradePlan], ctx: DayContext) -> DayResult:
         res = DayResult(s.day, minutes=len(s))
@@ -225,11 +228,16 @@ class DayEngine:
         last = len(s) - 1
         if ix is not None:
             last = min(max(ix, ie), last)
-        exit_i, reason = self._first_trigger(plan, structure, opened, bid, ask, ie, last)
+        stress = []
+        if self.intrabar_stops and plan.stop_loss is not None and ctx.recorded is None:
+            stress = [model_quotes(self._leg_mids(structure, path, T, atm, far), self.model.spread)
+                      for path in (s.high, s.low)]
+        exit_i, reason, quotes = self._first_trigger(plan, structure, opened, (bid, ask), stress, ie, last)
         if exit_i is None and ((ix is not None and T[last] > 0) or structure.is_calendar):
-            exit_i, reason = last, "time"  # a calendar's far leg is sold by the close at the latest
+            exit_i, reason, quotes = last, "time", (bid, ask)  # a calendar's far leg is sold by the close
         if exit_i is not None:
-            done = self._close(s, plan, structure, opened, ie, exit_i, bid[exit_i], ask[exit_i], reason, ctx)
+            qb, qa = quotes
+            done = self._close(s, plan, structure, opened, ie, exit_i, qb[exit_i], qa[exit_i], reason, ctx)
             if done is not None:
                 return done, ""
         return self._settle(s, plan, structure, opened, ie, ctx), ""
@@ -275,24 +283,50 @@ class DayEngine:
         risk = p.max_loss if p.max_loss is not None else p.margin
         return int(equity * plan.risk_per_trade // risk) if risk > 0 else plan.quantity
 
+    def _leg_mids(self, structure: Structure, spot: np.ndarray, T: np.ndarray, atm: np.ndarray, far) -> np.ndarray:
+        """(minutes × legs) modeled mids with the underlying at ``spot`` (e.g. the bars' highs)."""
+        ks = np.unique(structure.strikes)
+        calls, puts = chain_mids(spot, ks, T, atm, self.model)
+        far = None if far is None else (spot, *far[1:])
+        return _leg_matrix(structure, calls, puts, ks, far)
+
     @staticmethod
-    def _first_trigger(plan: TradePlan, structure: Structure, opened: Execution, bid, ask, ie: int, last: int):
-        """First minute in (ie, last] where the natural closing price hits TP or SL."""
+    def _first_trigger(plan: TradePlan, structure: Structure, opened: Execution, close_quotes, stress, ie: int,
+                       last: int):
+        """First minute in (ie, last] where the natural closing price hits TP or SL.
+
+        TP is judged at the minute's close only; SL also at the minute's high and low (``stress``
+        quotes), and a stop hit inside the minute fills at the quotes of that extreme — within one
+        bar we cannot know the order of events, so the adverse one is assumed to come first.
+        Returns (minute, reason, (bid, ask) arrays to fill at).
+        """
         if last <= ie or (plan.take_profit is None and plan.stop_loss is None):
-            return None, ""
+            return None, "", None
         q = structure.qty
         window = slice(ie + 1, last + 1)
-        # value of one unit if closed now: sell longs at the bid, buy back shorts at the ask
-        liquidation = np.where(q > 0, bid[window], ask[window]) @ q
-        pnl = liquidation - float(opened.net)
         basis = abs(float(opened.net))
-        hit_tp = pnl >= plan.take_profit * basis - 1e-9 if plan.take_profit is not None else np.zeros(len(pnl), bool)
-        hit_sl = pnl <= -plan.stop_loss * basis + 1e-9 if plan.stop_loss is not None else np.zeros(len(pnl), bool)
+
+        def pnl_of(quotes):
+            b, a = quotes
+            # value of one unit if closed now: sell longs at the bid, buy back shorts at the ask
+            return np.where(q > 0, b[window], a[window]) @ q - float(opened.net)
+
+        n = last - ie
+        at_close = pnl_of(close_quotes)
+        hit_tp = at_close >= plan.take_profit * basis - 1e-9 if plan.take_profit is not None else np.zeros(n, bool)
+        candidates = [close_quotes, *stress]
+        sl_by = []
+        if plan.stop_loss is not None:
+            sl_by = [pnl_of(x) <= -plan.stop_loss * basis + 1e-9 for x in candidates]
+        hit_sl = np.logical_or.reduce(sl_by) if sl_by else np.zeros(n, bool)
         hit = hit_tp | hit_sl
         if not hit.any():
-            return None, ""
+            return None, "", None
         k = int(np.argmax(hit))
-        return ie + 1 + k, ("take_profit" if hit_tp[k] else "stop_loss")
+        if not hit_sl[k]:
+            return ie + 1 + k, "take_profit", close_quotes
+        worst = min((j for j in range(len(candidates)) if sl_by[j][k]), key=lambda j: pnl_of(candidates[j])[k])
+        return ie + 1 + k, "stop_loss" if worst == 0 else "stop_loss_intrabar", candidates[worst]
 
     def _settlement_value(self, s: SessionBars, plan: TradePlan, structure: Structure, quantity: int,
                           ctx: DayContext) -> tuple[Decimal, Decimal, str]:

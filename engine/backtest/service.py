@@ -147,7 +147,8 @@ class BacktestService:
         if not sessions:
             raise NoData(f"no {params.underlying} sessions between {params.start} and {params.end}")
         engine = DayEngine(history.symbol, self.market_model(),
-                           BacktestFiller(self.settings.fills, displayed_size=self.config.modeled_size))
+                           BacktestFiller(self.settings.fills, displayed_size=self.config.modeled_size),
+                           intrabar_stops=self.config.intrabar_stops)
         plans = self.plans(params)
         capital = params.capital or self.config.capital
         days = self._play(engine, plans, history, sessions, capital, params)

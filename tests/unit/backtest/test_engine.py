@@ -93,7 +93,8 @@ def test_take_profit_and_stop_loss_are_shares_of_the_premium():
             assert gross <= -credit + Decimal("0.0001")
         else:
             assert t.exit_reason.startswith("time") and t.exit_time == "15:50"
-    assert {t.exit_reason.split("+")[0] for t in res.trades} <= {"take_profit", "stop_loss", "time"}
+    assert {t.exit_reason.split("+")[0] for t in res.trades} <= {"take_profit", "stop_loss", "stop_loss_intrabar",
+                                                                 "time"}
 
 
 def _crash_history(final: float):
@@ -158,3 +159,20 @@ def test_early_close_keeps_the_time_exit_before_the_close():
     assert (t.entry_time, t.exit_time, t.exit_reason.split("+")[0]) == ("10:00", "12:50", "time")
     late = run(h, take_profit=None, stop_loss=None, entry="14:00")
     assert late.trades == [] and "no bar at the entry time 14:00" in late.skipped[0]
+
+
+def test_a_spike_inside_a_bar_triggers_the_stop(monkeypatch):
+    h = history(D1, D1, seed=8)
+    s = h.sessions[0]
+    high = s.high.copy()
+    high[200] = s.close[200] * 1.01  # a 1% spike that closes back where it started
+    spiked = replace(h, sessions=[replace(s, high=high)])
+    kw = {"strategy": "short_call", "short_delta": 0.3, "take_profit": None, "stop_loss": 1.0}
+    t = run(spiked, **kw).trades[0]
+    assert (t.exit_reason, t.exit_time) == ("stop_loss_intrabar", "12:51")
+    assert t.pnl < run(h, **kw).trades[0].pnl
+    monkeypatch.setenv("SMART0DTE_BACKTEST__INTRABAR_STOPS", "false")
+    from engine.settings import reset_settings_cache
+
+    reset_settings_cache()
+    assert run(spiked, **kw).trades[0].exit_reason != "stop_loss_intrabar"
