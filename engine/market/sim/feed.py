@@ -3,7 +3,8 @@
 Snapshot calls (``quote``, ``chain``, ``expirations``, ``history``) answer for the feed clock's
 current instant and need no ``start()``. After ``start()``, ``events()`` yields a quote of every
 subscribed symbol each ``tick_s`` wall seconds, and a one-minute ``Bar`` of each subscribed
-underlying whenever simulated time crosses a minute boundary during the session.
+underlying whenever simulated time crosses a minute boundary during the session, and a
+``Trade`` of each subscribed ETF once per simulated second while the session is open.
 """
 
 from __future__ import annotations
@@ -54,10 +55,15 @@ class SimFeed:
 
     async def events(self) -> AsyncIterator[MarketEvent]:
         last_minute: datetime | None = None
+        last_trade: dict[str, datetime] = {}
         while self._running:
             now = self.now()
             for s in sorted(self._subs):
                 yield self.market.quote(s, now)
+                trade = self.market.trade(s, now) if s in COLUMN else None
+                if trade is not None and last_trade.get(s) != trade.ts:
+                    last_trade[s] = trade.ts
+                    yield trade
             minute = now.replace(second=0, microsecond=0)
             if last_minute is not None and minute > last_minute and calendar.is_open(last_minute):
                 for s in sorted(x for x in self._subs if x in COLUMN):

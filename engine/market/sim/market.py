@@ -15,7 +15,7 @@ import numpy as np
 from engine.core.clock import NY
 from engine.core.errors import InvalidInput, NoData, UnknownSymbol
 from engine.core.instruments import Equity, Index, OptionContract, parse_symbol
-from engine.core.marketdata import Bar, Quote
+from engine.core.marketdata import Bar, Quote, Trade
 from engine.market import calendar
 from engine.market.hours import TradingHours
 from engine.market.sim.daily import daily_paths
@@ -101,6 +101,20 @@ class SimMarket:
         ask_size = 100 * int(1 + np.floor(-np.log(u[2]) * eq.lot_mean))
         last = bid if u[3] < 0.5 else ask
         return Quote(inst.symbol, bid, ask, at, bid_size, ask_size, last, self.source, path.day)
+
+    def trade(self, symbol: str, ts: datetime) -> Trade | None:
+        """The last trade of an ETF at ``ts``: its quote's ``last`` and one second's volume in round
+        lots (None for VIX, an index, and outside the session, when nothing trades)."""
+        inst = parse_symbol(symbol)
+        if not isinstance(inst, Equity) or inst.symbol not in COLUMN:
+            return None
+        path, at = self.state(ts)
+        if at >= path.close_ts or at < path.open_ts:
+            return None
+        q = self.underlying_quote(inst, ts)
+        minute = min(int(path.elapsed(at)) // 60, path.minute_volume.shape[0] - 1)
+        size = 100 * max(1, int(path.minute_volume[minute, COLUMN[inst.symbol]] / 60.0 / 100.0))
+        return Trade(inst.symbol, float(q.last), size, q.ts, self.source)
 
     def option_quote(self, contract: OptionContract, ts: datetime) -> Quote:
         underlying = self._option_underlying(contract.root)

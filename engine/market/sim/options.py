@@ -77,10 +77,23 @@ def _equity_variance(path: SessionPath, t: datetime, expiry: date, beta: float, 
     return max(w, 1e-12)
 
 
-def smile_factor(z: np.ndarray, slope: float, curve: float, cubic: float = 0.0) -> np.ndarray:
-    """IV relative to ATM at standardized log-moneyness ``z`` (clipped to the fitted range)."""
-    z = np.clip(z, -5.0, 5.0)
+def smile_factor(z: np.ndarray, slope: float, curve: float, cubic: float = 0.0,
+                 z_range: tuple[float, float] = (-5.0, 3.0)) -> np.ndarray:
+    """IV relative to ATM at standardized log-moneyness ``z``, flat beyond ``z_range`` (the wings
+    are not extrapolated past where the fit holds; a steeper wing would let prices rise with
+    strike)."""
+    z = np.clip(z, *z_range)
     return np.clip(1.0 - slope * z + curve * z * z + cubic * z ** 3, 0.5, 3.5)
+
+
+def no_arbitrage(theo: np.ndarray, strikes: np.ndarray, is_call: np.ndarray) -> np.ndarray:
+    """Calls never rise and puts never fall with the strike (strikes sorted within each right)."""
+    out = theo.copy()
+    for mask, acc in ((is_call, np.minimum.accumulate), (~is_call, np.maximum.accumulate)):
+        idx = np.flatnonzero(mask)
+        order = idx[np.argsort(strikes[idx], kind="stable")]
+        out[order] = acc(out[order])
+    return out
 
 
 def _penny_quotes(theo: np.ndarray, width_frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +130,7 @@ def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expir
         vv = p.vix_vol * float(np.clip((30.0 / max(days, 0.5)) ** 0.2, 0.8, 2.2))
         w = vv * vv * T
         z = np.log(K / F) / np.sqrt(w)
-        sigma = vv * smile_factor(z, p.vix_skew, 0.03)
+        sigma = vv * smile_factor(z, p.vix_skew, 0.03, 0.0, (-3.0, 4.0))
         theo = bsm_price(is_call, F, K, T, r, r, sigma)
         q = r - np.log(F / spot) / T
         spread_frac, beta = 0.03, 1.0
@@ -131,7 +144,7 @@ def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expir
         theo = bsm_price(is_call, spot, K, T, r, q, sigma)
         theo = np.maximum(theo, np.where(is_call, spot - K, K - spot).clip(min=0.0))
         spread_frac = eq.option_spread
-    theo = np.nan_to_num(theo, nan=0.0)
+    theo = no_arbitrage(np.nan_to_num(theo, nan=0.0), K, is_call)
     widen = np.clip(1.0 + 0.12 * np.abs(z), 1.0, 4.0) * _time_widening(path, t)
     bid, ask = _penny_quotes(theo, spread_frac * widen)
 

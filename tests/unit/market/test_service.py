@@ -120,7 +120,9 @@ async def test_feed_events_stream_quotes_and_bars():
         if any(type(e).__name__ == "Bar" for e in seen) or len(seen) > 200:
             await feed.stop()
     kinds = {type(e).__name__ for e in seen}
-    assert kinds == {"Quote", "Bar"}
+    assert kinds == {"Quote", "Bar", "Trade"}
+    trades = [e for e in seen if type(e).__name__ == "Trade"]
+    assert {t.symbol for t in trades} == {"SPY"} and all(t.size >= 100 and t.size % 100 == 0 for t in trades)
     bar = next(e for e in seen if type(e).__name__ == "Bar")
     assert bar.start == ny(2026, 11, 20, 10, 30) and bar.interval_s == 60
     assert (feed.now() - ny(2026, 11, 20, 10, 30, 59)) > timedelta(seconds=1)
