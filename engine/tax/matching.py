@@ -80,8 +80,9 @@ class Walk:
 
     def __init__(self, config: TaxConfig, matching: str | None = None, lot_method: str | None = None,
                  impl: str = "fast", as_of: date | None = None,
-                 marks: dict[str, Decimal] | None = None) -> None:
+                 marks: dict[str, Decimal] | None = None, picks: dict[str, list[date]] | None = None) -> None:
         self.config = config
+        self.picks = picks or {}  # trade ref -> acquisition days to close first (specific identification)
         self.matching = matching or config.wash_sale_matching
         if self.matching not in ("identical", "underlying"):
             raise InvalidInput(f"wash_sale_matching must be identical or underlying, not {self.matching!r}",
@@ -146,9 +147,12 @@ class Walk:
         pos = self._position_of(op.account, op.sec.symbol)
         out: list[tuple[Origin, Piece]] = []
         pos.units -= units
+        pick = self.picks.get(op.ref) if self.picks else None
         while units:
             lots = pos.lots
-            if self.lot_method == "fifo":
+            if pick and (chosen := _specific(lots, pick)) is not None:
+                lot = chosen
+            elif self.lot_method == "fifo":
                 lot = lots[0]
             elif self.lot_method == "lifo":
                 lot = lots[-1]
@@ -272,9 +276,19 @@ class Walk:
                 p.amount, p.adj = value, ZERO
 
 
+def _specific(lots: Iterable[Origin], days: list[date]) -> Origin | None:
+    """Specific identification (Treas. Reg. §1.1012-1(c)(2)): the first open lot bought on the
+    first listed day that still has one; ``None`` when none is left (the lot method takes over)."""
+    for day in days:
+        for lot in lots:
+            if lot.day == day and lot.open_units:
+                return lot
+    return None
+
+
 def run_walk(trades: Iterable[TaxTrade], config: TaxConfig, *, matching: str | None = None,
              lot_method: str | None = None, impl: str = "fast", as_of: date | None = None,
-             marks: dict[str, Decimal] | None = None) -> WalkResult:
+             marks: dict[str, Decimal] | None = None, picks: dict[str, list[date]] | None = None) -> WalkResult:
     """All dispositions of ``trades`` (any years, any order; paper accounts dropped).
 
     The walk allocates several small objects per trade and frees none until it ends, which makes
@@ -282,7 +296,7 @@ def run_walk(trades: Iterable[TaxTrade], config: TaxConfig, *, matching: str | N
     trades); it is paused for the walk, as the objects form no garbage cycles until then.
     """
     with gc_paused():
-        return Walk(config, matching, lot_method, impl, as_of, marks).run(trades)
+        return Walk(config, matching, lot_method, impl, as_of, marks, picks).run(trades)
 
 
 @contextmanager

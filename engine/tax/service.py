@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,10 +136,13 @@ class TaxService:
 
     def whatif_sync(self, symbol: str, quantity: int, price: object, account: str = "live", *,
                     side: str | None = None, when: datetime | None = None,
-                    wash_sale_matching: str | None = None, lot_method: str | None = None) -> WashSaleWarning | None:
+                    wash_sale_matching: str | None = None, lot_method: str | None = None,
+                    lots: list[date] | None = None) -> WashSaleWarning | None:
         """Would this trade be (or cause) a wash sale? ``quantity`` > 0 with no ``side`` means SELL
         (the question "what if I sell this now?"); a negative quantity means BUY; an explicit
-        ``side`` (BUY/SELL) wins and the quantity's sign is then ignored."""
+        ``side`` (BUY/SELL) wins and the quantity's sign is then ignored. ``when`` defaults to now
+        (pass the market clock's time in simulation); ``lot_method`` (fifo/lifo/hifo) and ``lots``
+        (purchase days to sell first: specific identification) plan which lots a sale closes."""
         q = int(quantity)
         if q == 0:
             raise InvalidInput("quantity must not be zero", field="quantity")
@@ -148,7 +151,7 @@ class TaxService:
             raise InvalidInput(f"side must be BUY or SELL, not {side!r}", field="side")
         return check_trade(self.trades(), self.config, symbol=symbol, quantity=abs(q), price=price,
                            account=str(account).lower(), side=chosen, when=when or datetime.now(NY),
-                           matching=wash_sale_matching, lot_method=lot_method)
+                           matching=wash_sale_matching, lot_method=lot_method, lots=lots)
 
     # --- async contract (Engine facade) ---------------------------------------------------------
     async def import_file(self, path: str | Path) -> int:
@@ -160,9 +163,10 @@ class TaxService:
     async def export(self, year: int, form: str, out: str | Path, wash_sale_matching: str | None = None) -> Path:
         return await asyncio.to_thread(self.export_sync, year, form, out, wash_sale_matching)
 
-    async def whatif(self, symbol: str, quantity: int, price: object, account: str = "live", *,
-                     side: str | None = None, when: datetime | None = None) -> WashSaleWarning | None:
-        return await asyncio.to_thread(self.whatif_sync, symbol, quantity, price, account, side=side, when=when)
+    async def whatif(self, symbol: str, quantity: int, price: object, account: str = "live",
+                     **options: object) -> WashSaleWarning | None:
+        """See :meth:`whatif_sync` (options: side, when, wash_sale_matching, lot_method, lots)."""
+        return await asyncio.to_thread(self.whatif_sync, symbol, quantity, price, account, **options)
 
 
 def drop_deliveries(trades: list[TaxTrade]) -> list[TaxTrade]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from engine.core.money import ZERO
@@ -49,13 +49,17 @@ class WashSaleWarning:
 
 def check_trade(trades: Iterable[TaxTrade], config: TaxConfig, *, symbol: str, quantity: int,
                 price: object, account: str, side: str, when: datetime, matching: str | None = None,
-                lot_method: str | None = None) -> WashSaleWarning | None:
-    """The warning for one proposed trade, or ``None`` when §1091 would not apply."""
+                lot_method: str | None = None, lots: list[date] | None = None) -> WashSaleWarning | None:
+    """The warning for one proposed trade, or ``None`` when §1091 would not apply.
+
+    ``lot_method`` (fifo/lifo/hifo) applies to the whole replay; ``lots`` identifies specifically
+    which lots (by purchase day, in order) the proposed sale would close."""
     if config.is_paper(account):
         return None
     hypo = make_trade(datetime_=when, account=account, symbol=symbol, side=side, quantity=quantity,
                       price=price, fees="0", source="whatif", ref=_REF, overrides=config.section_1256)
-    result = run_walk([*trades, hypo], config, matching=matching, lot_method=lot_method)
+    result = run_walk([*trades, hypo], config, matching=matching, lot_method=lot_method,
+                      picks={_REF: list(lots)} if lots else None)
     seq = next(op.seq for op in result.ops if op.ref == _REF and op.kind == "trade")
     matching = matching or config.wash_sale_matching
     own = [d for d in result.dispositions if d.seq == seq]

@@ -196,3 +196,26 @@ def test_real_process_exit_code_on_bad_file(tmp_path, fresh_home):
     proc = subprocess.run([sys.executable, "-m", "agent.cli.main", "tax", "import", str(bad)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "bad.csv row 1 (line 2) (price)" in proc.stderr
+
+
+async def test_engine_facade_report_and_whatif(tmp_path):
+    """Through ``Engine`` (what tools and the risk guard use): the report, and a what-if warning
+    for buying back a contract sold at a loss the same morning."""
+    from engine.runtime import Engine
+
+    f = tmp_path / "t.csv"
+    f.write_text("datetime,account,symbol,side,quantity,price,fees\n"
+                 "2025-03-03T10:00:00,live,SPY250321C00500000,BUY,2,3.00,0\n"
+                 "2025-03-03T10:30:00,live,SPY250321C00500000,SELL,2,2.00,0\n")
+    engine = Engine(load_settings())
+    try:
+        assert await engine.tax.import_file(f) == 2
+        rep = await engine.tax_report(2025)
+        assert rep.to_dict()["short_term"]["gain"] == Decimal(-200)
+        when = datetime(2025, 3, 3, 16, 0, tzinfo=UTC)  # 11:00 in New York
+        warning = await engine.tax.whatif("SPY250321C00500000", 1, "1.50", "live", side="BUY", when=when)
+        assert warning is not None and warning.disallowed == Decimal(100)
+        assert "buying this now would be a wash-sale replacement" in warning.message
+        assert await engine.tax_whatif("SPY250321C00500000", 1, "1.50", "paper") is None
+    finally:
+        await engine.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from engine.core.clock import NY
 from engine.tax.config import TaxConfig
@@ -58,3 +58,12 @@ def test_buying_in_the_ira_disallows_for_good():
 
 def test_paper_trades_never_warn():
     assert _check(LOSS_TAKEN, "SPY250321C00500000", 2, "1.50", "BUY", account="paper") is None
+
+
+def test_lot_choice_for_planning():
+    """Treas. Reg. §1.1012-1(c): selling 10 @9.50 — FIFO closes the $10 lot (loss $5, washed by
+    the $9 lot still held); LIFO or naming the 03-05 lot closes the $9 lot: a gain, no warning."""
+    base = dict(symbol="XYZ", quantity=10, price="9.50", account="live", side="SELL", when=NOW)
+    assert check_trade(BOOK, TaxConfig(), **base).disallowed == D(5)
+    assert check_trade(BOOK, TaxConfig(), **base, lot_method="lifo") is None
+    assert check_trade(BOOK, TaxConfig(), **base, lots=[date(2025, 3, 5)]) is None
