@@ -83,7 +83,8 @@ def find_rights(t: str) -> list[str]:
 def find_deltas(t: str) -> list[float]:
     """``10d``, ``10 delta``, ``0.10 delta``, ``delta 10``, ``at 10Δ`` → 0.10."""
     vals = [m.group(1) for m in re.finditer(rf"(?<![\w.:/-]){_NUM}\s*(?:d|delta|Δ|δ)\b(?!\s*(?:days?|ago))", t)]
-    vals += [m.group(1) for m in re.finditer(rf"\bdelta\s+(?:of\s+)?{_NUM}\b", t)]
+    vals += [m.group(1) for m in re.finditer(rf"\bdelta\s+(?:of\s+)?{_NUM}\b(?!\s*(?:wide|w|point|pts?|dollar|"
+                                             rf"strikes?|contracts?|lots?|x|%|days?|d|delta)\b)", t)]
     out = []
     for v in vals:
         x = float(v)

@@ -132,6 +132,11 @@ def fix_typo(token: str) -> str:
     """The vocabulary word a misspelt token most likely meant, or the token itself."""
     if len(token) < 4 or not token.isalpha() or token in _KNOWN:
         return token
+    for word in VOCABULARY:  # one swap of neighbours ("iorn", "stradlde") is the commonest slip
+        if len(word) == len(token) and sorted(word) == sorted(token):
+            diff = [i for i in range(len(word)) if word[i] != token[i]]
+            if len(diff) == 2 and diff[1] == diff[0] + 1:
+                return word
     match = difflib.get_close_matches(token, VOCABULARY, n=1, cutoff=0.8)
     return match[0] if match else token
 
@@ -144,6 +149,7 @@ def normalize(text: str) -> str:
     """Canonical, space-separated tokens (see module docstring)."""
     t = text.lower().replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
     t = _PHRASE_RE.sub(lambda m: " " + PHRASES[m.group(1)] + " ", t)
+    t = re.sub(r"\b(what|where|how|who|it|that|there|here)'s\b", r"\1 is", t)
     t = re.sub(r"(?<=[a-z])'s\b", "", t)          # spy's → spy
     t = re.sub(r"(?<![\w.])(\d+)\s*-\s*(wide|delta|dte|day|days)\b", r"\1 \2", t)
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)   # paper-sell → paper sell

@@ -1,0 +1,78 @@
+"""The router's pieces alone: normalisation, numbers in words, typos, entities, dates."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from agent.router import dates
+from agent.router.entities import extract, find_deltas, find_price, find_quantity, find_times, find_width
+from agent.router.text import fix_typo, normalize, number_words
+
+TODAY = date(2026, 11, 20)  # a Friday
+
+
+@pytest.mark.parametrize("words, out", [
+    ("twenty five delta", "25 delta"), ("one hundred and five", "105"), ("sixty days", "60 days"),
+    ("a dozen contracts", "a 12 contracts"), ("half dozen", "6"), ("ten wide", "10 wide"),
+])
+def test_number_words(words, out):
+    assert " ".join(number_words(words.split())) == out
+
+
+@pytest.mark.parametrize("typo, word", [("iorn", "iron"), ("condr", "condor"), ("straddel", "straddle"),
+                                        ("backtst", "backtest"), ("postions", "position"), ("spy", "spy"),
+                                        ("qqq", "qqq"), ("dog", "dog")])
+def test_typos(typo, word):
+    assert fix_typo(typo) == word or normalize(typo) == word
+
+
+def test_normalize_slang():
+    assert normalize("Sell 2 SPY IC's 10d 5-wide @ 1.10") == "sell 2 spy iron_condor 10d 5 wide @ 1.10"
+    assert normalize("what's the P&L?") == "what is the pnl"
+    assert normalize("0 DTE iron fly") == "0dte iron_butterfly"
+
+
+def test_entities():
+    e = extract(normalize("sell 3 qqq 0dte iron condors at 15 delta 10 wide for 1.25"))
+    assert (e.ticker, e.structure, e.side, e.deltas, e.width, e.quantity, e.price) == \
+        ("QQQ", "iron_condor", "sell", [0.15], 10.0, 3, 1.25)
+    assert find_deltas("10d and .3 delta and delta 45") == [0.1, 0.3, 0.45]
+    assert find_width("$5 wide") == 5 and find_width("wings of 10") == 10 and find_width("spy") is None
+    assert find_quantity("sell 20 delta puts") is None and find_quantity("buy 4 lots") == 4
+    assert find_price("at 20 delta") is None and find_price("@ .95") == 0.95 and find_price("limit 2.1") == 2.1
+    assert find_times("enter at 9:45 exit 3:30pm") == [("entry", time(9, 45)), ("exit", time(15, 30))]
+    assert find_times("at 10") == [("entry", time(10, 0))] and find_times("at 25 delta") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("last 60 days", (date(2026, 9, 21), TODAY)), ("past 2 weeks", (date(2026, 11, 6), TODAY)),
+    ("last year", (date(2025, 1, 1), date(2025, 12, 31))), ("ytd", (date(2026, 1, 1), TODAY)),
+    ("in october", (date(2026, 10, 1), date(2026, 10, 31))), ("in december", (date(2025, 12, 1), date(2025, 12, 31))),
+    ("from 2026-01-05 to 2026-02-06", (date(2026, 1, 5), date(2026, 2, 6))),
+    ("between 3/1 and 3/31", (date(2026, 3, 1), date(2026, 3, 31))), ("since august", (date(2026, 8, 1), TODAY)),
+    ("in 2024", (date(2024, 1, 1), date(2024, 12, 31))), ("hello", None),
+])
+def test_ranges(text, expected):
+    assert dates.find_range(normalize(text), TODAY) == expected
+
+
+@pytest.mark.parametrize("text, future, expected", [
+    ("yesterday", False, date(2026, 11, 19)), ("tomorrow", True, date(2026, 11, 23)),
+    ("last friday", False, date(2026, 11, 13)), ("next friday", True, date(2026, 11, 27)),
+    ("dec 18", True, date(2026, 12, 18)), ("nov 17", False, date(2026, 11, 17)), ("12/18/26", True, date(2026, 12, 18)),
+    ("2026-02-30", False, None),
+])
+def test_days(text, future, expected):
+    assert dates.find_day(normalize(text), TODAY, future=future) == expected
+
+
+def test_yesterday_skips_the_weekend_and_holidays():
+    assert dates.find_day("yesterday", date(2026, 11, 23)) == date(2026, 11, 20)  # Monday → Friday
+    assert dates.find_day("yesterday", date(2026, 11, 27)) == date(2026, 11, 25)  # day after Thanksgiving
+
+
+def test_years():
+    assert dates.find_year("wash sales 2024", TODAY) == 2024
+    assert dates.find_year("taxes last year", TODAY) == 2025 and dates.find_year("this year", TODAY) == 2026
