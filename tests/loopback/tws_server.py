@@ -15,10 +15,13 @@ What it simulates:
 * Orders fill all-or-none per combo unit at the far side of the legs' quotes when marketable
   (``fill_mode="immediate"``), or rest until :meth:`LoopbackTWS.fill` is called — also while no
   client is connected, which is how a test makes a fill happen "behind the adapter's back".
-* A margin model: defined-risk structures need their maximum loss, naked short options 20 % of
-  the strike notional plus premium. An order whose initial margin exceeds the equity is
-  rejected with error 201, as IB does.
+* A margin model (:mod:`tests.loopback.tws_margin`): defined-risk structures need their maximum
+  loss, naked short options 20 % of the strike notional plus premium. An order whose initial
+  margin exceeds the equity is rejected with error 201, as IB does.
 * Commissions: $0.65 per contract, $1.00 minimum per order.
+* Trouble on demand: ``drop_clients`` (server-side disconnect), ``pause``/``resume`` (refuse
+  connections), ``mute_acks``/``mute_reports`` (acknowledgements or execution reports lost),
+  ``close_order`` (IB ends an order on its own), ``notify`` (system messages such as 1101).
 """
 
 from __future__ import annotations
@@ -29,19 +32,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tests.loopback import tws_wire as w
+from tests.loopback.tws_margin import COMMISSION_PER_CONTRACT, MIN_COMMISSION, order_margin
 from tests.loopback.tws_wire import (
     ComboLegSpec,
     FieldReader,
     Listing,
-    Margin,
     OrderContract,
     ServerExecution,
     ServerOrder,
 )
-
-COMMISSION_PER_CONTRACT = 0.65
-MIN_COMMISSION = 1.00
-NAKED_MARGIN_RATE = 0.20
 
 
 class _Session(asyncio.Protocol):
@@ -313,7 +312,7 @@ class LoopbackTWS:
         if problem:
             s.send(w.encode_error(order_id, *problem))
             return
-        margin = self._margin(o)
+        margin = order_margin(o, self._legs(o), self._far_price(o), self.init_margin, self.equity)
         if what_if:
             o.status = "PreSubmitted"
             s.send(w.encode_open_order(o, margin))
@@ -469,32 +468,6 @@ class LoopbackTWS:
         for s in self._sessions:
             if s.wants_positions:
                 s.send(w.encode_position(account, li, qty, avg))
-
-    # --- margin -------------------------------------------------------------------------
-    def _margin(self, o: ServerOrder) -> Margin:
-        """Initial margin of the order: the maximum loss at expiry between the strikes, and for
-        each side left net short (calls unbounded above, puts down to zero) the naked rule: 20 %
-        of the short strikes' notional — whichever is larger."""
-        legs = self._legs(o)
-        qty = o.quantity
-        price = o.lmt_price if o.lmt_price is not None else self._far_price(o)
-        debit = (price if o.action == "BUY" else -price) * 100  # per unit, in dollars
-        strikes = sorted({li.strike for li, _, _ in legs if li.sec_type == "OPT"})
-
-        def value(s: float) -> float:
-            return sum(d * r * li.mult * (max(s - li.strike, 0) if li.right == "C" else max(li.strike - s, 0))
-                       for li, r, d in legs if li.sec_type == "OPT")
-
-        worst = -min((value(s) - debit for s in strikes), default=-debit)
-        for right in ("C", "P"):
-            if sum(d * r for li, r, d in legs if li.right == right) < 0:  # net short: uncovered
-                worst = max(worst, sum(NAKED_MARGIN_RATE * li.strike * li.mult * r
-                                       for li, r, d in legs if d < 0 and li.right == right) - min(debit, 0))
-        init = max(worst, 0.0) * qty
-        contracts = sum(r * qty for li, r, _ in legs if li.sec_type == "OPT")
-        commission = max(MIN_COMMISSION, COMMISSION_PER_CONTRACT * contracts)
-        return Margin(self.init_margin, self.init_margin * 0.8, self.equity, round(init, 2),
-                      round(init * 0.8, 2), round(commission, 2))
 
     # --- snapshots ----------------------------------------------------------------------
     def _send_open_orders(self, s: _Session, everyone: bool) -> None:

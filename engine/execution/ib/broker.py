@@ -14,9 +14,11 @@ one ledger: the paper ledger through the paper gateway port, the live ledger thr
 * **Reconnect** — when the socket drops (gateway restart, network, IB's nightly reset), the
   adapter reconnects with exponential backoff and jitter (:class:`Backoff`) until it succeeds or
   :meth:`IBBroker.disconnect` is called.
-* **Reconcile** — after every (re)connect: open orders, today's executions and positions from
-  IB against the ledger (:mod:`engine.execution.ib.reconcile`); the report is kept
-  (``reports``), audited (``broker.reconcile``) and the missing fills are emitted as events.
+* **Reconcile** — after every (re)connect, and when IB reports its own connectivity restored
+  (1101/1102): open orders (all clients'), completed orders, today's executions and positions from
+  IB against the ledger (:mod:`engine.execution.ib.reconcile`); the report is kept (``reports``),
+  audited (``broker.reconcile``); the missing fills and the final states of orders that ended
+  while we were away are emitted as events (and readable through ``drain``/``order_status``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ib_async import IB, ExecutionFilter, OrderState, StartupFetchNONE, Trade
 from ib_async import Fill as IBFill
 
 from engine.core.errors import BrokerError, UnknownSymbol
-from engine.core.money import ZERO, D
+from engine.core.money import ZERO
 from engine.execution.broker import (
     AccountSummary,
     BrokerEvent,
@@ -44,18 +46,17 @@ from engine.execution.broker import (
     Side,
     WhatIf,
 )
+from engine.execution.ib import queries
 from engine.execution.ib.contracts import ContractBook
 from engine.execution.ib.fills import ComboExec, FillAssembler, LegExec
 from engine.execution.ib.orders import (
-    UNSET,
     broker_order_from_ib,
     closed_status,
     map_status,
-    net_from_ib,
     order_from_executions,
     plain,
     to_ib_order,
-    units,
+    update_from_trade,
     with_changes,
 )
 from engine.execution.ib.reconcile import LedgerSnapshot, LedgerView, ReconcileReport, reconcile
@@ -160,7 +161,8 @@ class IBBroker:
         try:
             await self.ib.connectAsync(self.host, self.port, clientId=self.client_id,
                                        timeout=self.connect_timeout, fetchFields=StartupFetchNONE)
-            self.ib_account = self._pick_account(self.ib.managedAccounts())
+            self.ib_account = queries.pick_account(self.configured_account, self.ib.managedAccounts(),
+                                                  f"{self.host}:{self.port}")
         except (OSError, TimeoutError, ConnectionError) as err:
             self.ib.disconnect()
             said = self.last_error  # what IB answered before closing (e.g. 326: client id in use)
@@ -183,17 +185,6 @@ class IBBroker:
             self.last_error = f"connected to {self.host}:{self.port} but could not reconcile: {err!r}"
             raise BrokerError(self.last_error) from None
         self._synced = True
-
-    def _pick_account(self, managed: list[str]) -> str:
-        if self.configured_account:
-            if self.configured_account not in managed:
-                raise BrokerError(f"SMART0DTE_IB_ACCOUNT={self.configured_account} is not managed by the "
-                                  f"gateway at {self.host}:{self.port} (it manages {', '.join(managed)})")
-            return self.configured_account
-        if len(managed) != 1:
-            raise BrokerError(f"the gateway manages {len(managed)} accounts ({', '.join(managed)}): "
-                              "set SMART0DTE_IB_ACCOUNT")
-        return managed[0]
 
     def _on_disconnected(self) -> None:
         if self._closing or self._connecting:
@@ -266,15 +257,7 @@ class IBBroker:
         if mapped is None:
             return t.last
         status, reason = mapped
-        status = t.final(status)
-        st = trade.orderStatus
-        perm = st.permId or trade.order.permId
-        return OrderUpdate(
-            client_order_id=t.order.client_order_id, status=status, ts=datetime.now(UTC),
-            broker_order_id=str(perm) if perm else None, filled_quantity=units(t.order, st.filled),
-            remaining=units(t.order, st.remaining if status.is_working else 0),
-            avg_fill_price=net_from_ib(t.order.legs, st.avgFillPrice, trade.order.action) if st.filled else None,
-            reason=reason, order=t.order)
+        return update_from_trade(t.order, trade, t.final(status), reason)
 
     def _refresh(self, t: _Tracked, *, force: bool = False) -> None:
         """Publish ``t``'s state if it changed — held back while its fills are still coming."""
@@ -513,35 +496,11 @@ class IBBroker:
         return await self._fetch_positions()
 
     async def _fetch_positions(self) -> list[BrokerPosition]:
-        raw = await asyncio.wait_for(self.ib.reqPositionsAsync(), self.ack_timeout)
-        out = []
-        for p in raw:
-            if self.ib_account and p.account != self.ib_account:
-                continue
-            sym = self.contracts.remember(p.contract)
-            if sym is None or not p.position:
-                continue
-            mult = int(p.contract.multiplier or 1)
-            out.append(BrokerPosition(sym, int(round(p.position)), plain(p.avgCost / mult),
-                                      p.account))
-        return sorted(out, key=lambda x: x.symbol)
+        return await queries.positions(self.ib, self.contracts, self.ib_account, self.ack_timeout)
 
     async def account_summary(self) -> AccountSummary:
         self._require_connection()
-        values = await asyncio.wait_for(self.ib.accountSummaryAsync(self.ib_account or ""), self.ack_timeout)
-        tags = {v.tag: v.value for v in values if v.currency in ("USD", "BASE", "")}
-
-        def num(tag: str) -> Decimal:
-            try:
-                return D(tags.get(tag) or 0)
-            except ValueError:
-                return ZERO
-
-        return AccountSummary(self.ib_account or "", num("NetLiquidation"), num("TotalCashValue"),
-                              num("BuyingPower"), num("InitMarginReq"), num("MaintMarginReq"), "USD",
-                              {k: v for k, v in tags.items() if k not in (
-                                  "NetLiquidation", "TotalCashValue", "BuyingPower", "InitMarginReq",
-                                  "MaintMarginReq")})
+        return await queries.account_summary(self.ib, self.ib_account or "", self.ack_timeout)
 
     async def what_if(self, order: BrokerOrder) -> WhatIf:
         """IB's margin and commission preview (``whatIfOrder``); nothing is placed."""
@@ -552,18 +511,7 @@ class IBBroker:
                                        self.ack_timeout)
         if not isinstance(state, OrderState):
             raise BrokerError(f"Interactive Brokers gave no margin preview ({self.last_error or 'no answer'})")
-
-        def num(text: str | float) -> Decimal | None:
-            try:
-                v = float(text)
-            except (TypeError, ValueError):
-                return None
-            return None if v == UNSET else plain(v)
-
-        return WhatIf(initial_margin_change=num(state.initMarginChange) or ZERO,
-                      maintenance_margin_change=num(state.maintMarginChange) or ZERO,
-                      commission=num(state.commission) or ZERO,
-                      equity_with_loan_after=num(state.equityWithLoanAfter), warning=state.warningText)
+        return queries.what_if_of(state)
 
     # --- reconciliation ------------------------------------------------------------------
     async def reconcile(self, reason: str = "manual") -> ReconcileReport:

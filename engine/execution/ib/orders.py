@@ -25,6 +25,7 @@ Status mapping (IB → ours):
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from math import gcd
 
@@ -32,7 +33,15 @@ from ib_async import Order, Trade
 
 from engine.core.errors import InvalidInput
 from engine.core.money import D
-from engine.execution.broker import BrokerOrder, OrderLeg, OrderStatus, OrderType, Side, TimeInForce
+from engine.execution.broker import (
+    BrokerOrder,
+    OrderLeg,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+)
 
 IB_ORDER_TYPES = {OrderType.MARKET: "MKT", OrderType.LIMIT: "LMT", OrderType.STOP: "STP",
                   OrderType.STOP_LIMIT: "STP LMT"}
@@ -143,6 +152,18 @@ def map_status(trade: Trade, *, cancel_requested: bool,
     if status == "Inactive":
         return OrderStatus.REJECTED, reason or "IB holds the order inactive (not accepted)"
     return None
+
+
+def update_from_trade(order: BrokerOrder, trade: Trade, status: OrderStatus, reason: str) -> OrderUpdate:
+    """Our view of an IB trade in ``status`` (quantities in combo units, prices signed)."""
+    st = trade.orderStatus
+    perm = st.permId or trade.order.permId
+    return OrderUpdate(
+        client_order_id=order.client_order_id, status=status, ts=datetime.now(UTC),
+        broker_order_id=str(perm) if perm else None, filled_quantity=units(order, st.filled),
+        remaining=units(order, st.remaining if status.is_working else 0),
+        avg_fill_price=net_from_ib(order.legs, st.avgFillPrice, trade.order.action) if st.filled else None,
+        reason=reason, order=order)
 
 
 def closed_status(ib_status: str | None, *, fully_filled: bool, cancel_requested: bool,

@@ -144,3 +144,15 @@ def test_final_state_of_orders_closed_while_away(ib_status, full, asked, tif, ex
 
     status, reason = closed_status(ib_status, fully_filled=full, cancel_requested=asked, tif=tif)
     assert status is expect and (reason or status is OrderStatus.FILLED)
+
+
+def test_account_choice():
+    from engine.core.errors import BrokerError
+    from engine.execution.ib.queries import pick_account
+
+    assert pick_account(None, ["DU1"], "gw") == "DU1"
+    assert pick_account("U2", ["U1", "U2"], "gw") == "U2"
+    with pytest.raises(BrokerError, match="SMART0DTE_IB_ACCOUNT=U9 is not managed"):
+        pick_account("U9", ["U1"], "gw")
+    with pytest.raises(BrokerError, match="manages 2 accounts"):
+        pick_account(None, ["U1", "U2"], "gw")
