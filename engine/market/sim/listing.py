@@ -47,6 +47,14 @@ def vix_monthly_expiry(year: int, month: int) -> date:
     return _on_or_before_session(_third_friday(ny, nm) - timedelta(days=30))
 
 
+def option_root(underlying: str, expiry: date) -> str:
+    """OCC root of a listed contract: VIX monthlies trade as ``VIX``, VIX weeklies as ``VIXW``."""
+    u = underlying.upper()
+    if u == "VIX" and expiry != vix_monthly_expiry(expiry.year, expiry.month):
+        return "VIXW"
+    return OPTION_ROOT[u]
+
+
 @lru_cache(maxsize=64)
 def listed_expiries(underlying: str, session: date) -> tuple[date, ...]:
     """Expiries listed during ``session`` (including one expiring that day), oldest first."""

@@ -20,7 +20,7 @@ from engine.market import calendar
 from engine.market.hours import TradingHours
 from engine.market.sim.daily import daily_paths
 from engine.market.sim.intraday import SessionPath, session_path
-from engine.market.sim.listing import OPTION_ROOT, expiries_at, listed_expiries, listed_strikes
+from engine.market.sim.listing import OPTION_ROOT, expiries_at, listed_expiries, listed_strikes, option_root
 from engine.market.sim.options import SimChain, simulate_chain
 from engine.market.sim.params import DEFAULT_PARAMS, SYMBOLS, SimParams
 from engine.market.sim.rng import stream
@@ -121,6 +121,10 @@ class SimMarket:
         sim = self.chain(underlying, contract.expiry, ts)
         snap = sim.snapshot
         idx = [i for i, s in enumerate(snap.symbols) if s == contract.occ]
+        root = option_root(underlying, contract.expiry)
+        if not idx and contract.root != root:
+            raise InvalidInput(f"{contract.occ}: {underlying} options expiring {contract.expiry.isoformat()} are "
+                               f"listed under root {root}, not {contract.root}", field="symbol")
         if not idx:
             raise InvalidInput(f"{contract.occ}: strike {contract.strike} is not listed for {underlying} "
                                f"{contract.expiry.isoformat()}", field="symbol")
@@ -178,7 +182,7 @@ class SimMarket:
         dp = daily_paths(self.seed, self.params)
         prev_close = float(dp.close[path.index - 1, COLUMN[u]]) if path.index > 0 else spot
         strikes = listed_strikes(u, round(prev_close, 2), (expiry - session).days)
-        return simulate_chain(seed=self.seed, p=self.params, underlying=u, root=OPTION_ROOT[u], expiry=expiry,
+        return simulate_chain(seed=self.seed, p=self.params, underlying=u, root=option_root(u, expiry), expiry=expiry,
                               t=t, path=path, spot=round(spot, 2), vix=vix, reference=prev_close,
                               strikes=strikes, ts=t)
 

@@ -151,6 +151,12 @@ def test_option_quote_by_occ_symbol():
         M.quote("SPY261120C00640500", ny(2026, 11, 20, 11))
     with pytest.raises(InvalidInput, match="no expiry on 2026-11-21"):
         M.quote("SPY261121C00640000", ny(2026, 11, 20, 11))
+    # VIX weeklies trade under root VIXW, monthlies (Dec 16 2026) under VIX
+    weekly = M.quote("VIXW261125C00020000", ny(2026, 11, 20, 11))
+    monthly = M.quote("VIX261216C00020000", ny(2026, 11, 20, 11))
+    assert weekly.ask > 0 and monthly.ask > weekly.ask
+    with pytest.raises(InvalidInput, match="root VIXW, not VIX"):
+        M.quote("VIX261125C00020000", ny(2026, 11, 20, 11))
 
 
 def _cboe_smile(path: str, expiry: str, years: float) -> tuple[np.ndarray, np.ndarray]:
