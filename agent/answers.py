@@ -85,16 +85,21 @@ def _backtest(o: dict, a: dict) -> str:
     return "\n".join(lines)
 
 
+def _net(net: Any) -> str:
+    """``credit 0.32`` / ``debit 1.05`` from a signed per-share net price (> 0 debit)."""
+    if net is None:
+        return "n/a"
+    return f"{'credit' if net < 0 else 'debit'} {px(abs(net))}"
+
+
 def _staged(o: dict, a: dict) -> str:
     p = o.get("preview") or {}
     legs = ", ".join(f"{leg.get('side', '')} {leg.get('quantity') or leg.get('ratio') or 1}× {leg.get('symbol') or ''}".strip()
                      for leg in p.get("legs") or [])
-    net = p.get("net_price")
-    kind = "credit" if net is not None and net < 0 else "debit"
     risk = o.get("risk") or {}
     failed = [c for c in risk.get("checks") or [] if not c.get("passed")]
     lines = [f"Staged PAPER ticket {o['ticket_id']} (expires {str(o.get('expires_at') or '')[:19]}): {legs}.",
-             f"Net {kind} {px(abs(net)) if net is not None else 'n/a'} per share; max profit {money(p.get('max_profit'))}, "
+             f"Net {_net(p.get('net_price'))} per share; max profit {money(p.get('max_profit'))}, "
              f"max loss {money(p.get('max_loss'))}, breakevens {', '.join(px(b) for b in p.get('breakevens') or []) or 'n/a'}, "
              f"fees {money(p.get('fees'))}."]
     if failed:
@@ -166,10 +171,7 @@ def _signals(o: dict, a: dict) -> str:
 
 
 def _payoff(o: dict, a: dict) -> str:
-    net = o.get("net_premium")
-    kind = "credit" if net is not None and net < 0 else "debit"
-    return (f"{o['strategy']} on {o['underlying']} (spot {px(o.get('spot'))}): net {kind} "
-            f"{px(abs(net)) if net is not None else 'n/a'} per share; max profit "
+    return (f"{o['strategy']} on {o['underlying']}: net {_net(o.get('net_premium'))} per share; max profit "
             f"{money(o.get('max_profit')) if o.get('max_profit') is not None else 'unlimited'}, max loss "
             f"{money(o.get('max_loss')) if o.get('max_loss') is not None else 'unlimited'}, breakevens "
             f"{', '.join(px(b) for b in o.get('breakevens') or []) or 'n/a'}.")

@@ -316,16 +316,12 @@ def _order_id(raw: str) -> str | None:
     return None
 
 
+_PERIODS = (("week", r"\b(?:week|weekly|wtd)\b"), ("month", r"\b(?:month|monthly|mtd)\b"),
+            ("year", r"\b(?:year|ytd|annual|yearly)\b"), ("today", r"\btoday\b|\bday\b"))
+
+
 def _period(t: str) -> str | None:
-    if _has(t, r"\b(?:week|weekly|wtd)\b"):
-        return "week"
-    if _has(t, r"\b(?:month|monthly|mtd)\b"):
-        return "month"
-    if _has(t, r"\b(?:year|ytd|annual|yearly)\b"):
-        return "year"
-    if _has(t, r"\btoday\b|\bday\b"):
-        return "today"
-    return None
+    return next((name for name, pat in _PERIODS if _has(t, pat)), None)
 
 
 def _order_status(t: str) -> str | None:
