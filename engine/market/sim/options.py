@@ -112,58 +112,62 @@ def _time_widening(path: SessionPath, t: datetime) -> float:
     return 1.0 + 0.8 * np.exp(-minutes_in / 10.0) + 1.5 * float(np.clip((30.0 - minutes_left) / 30.0, 0.0, 1.0))
 
 
-def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expiry: date, t: datetime,
-                   path: SessionPath, spot: float, vix: float, reference: float, strikes: np.ndarray,
-                   ts: datetime) -> SimChain:
-    """Quotes of every listed contract of one expiry at valuation instant ``t``."""
+@dataclass(frozen=True, slots=True)
+class _Valuation:
+    theo: np.ndarray
+    sigma: np.ndarray
+    z: np.ndarray
+    carry: float        # dividend yield that makes spot's forward the model forward
+    forward: float
+    spread_frac: float
+    beta: float
+
+
+def _value(p: SimParams, underlying: str, K: np.ndarray, is_call: np.ndarray, expiry: date, t: datetime,
+           path: SessionPath, spot: float, vix: float) -> _Valuation:
+    """Model prices: VIX options off the VIX forward (Black-76), ETFs off spot (BSM, ≥ intrinsic)."""
     from engine.options import bsm_price
 
-    is_vix = underlying == "VIX"
-    T = max(years_to(t, expiry, am_settled=is_vix), MIN_T)
-    days = max((expiry - path.day).days, 0)
     r = p.rate
-    K = np.concatenate([strikes, strikes])
-    is_call = np.concatenate([np.ones(len(strikes), bool), np.zeros(len(strikes), bool)])
-    if is_vix:
+    if underlying == "VIX":
+        T = max(years_to(t, expiry, am_settled=True), MIN_T)
         n_sess = len(calendar.sessions_between(path.day + timedelta(days=1), expiry))
-        F = vix_forward(vix, n_sess, p)
-        vv = p.vix_vol * float(np.clip((30.0 / max(days, 0.5)) ** 0.2, 0.8, 2.2))
-        w = vv * vv * T
-        z = np.log(K / F) / np.sqrt(w)
+        fwd = float(vix_forward(vix, n_sess, p))
+        vv = p.vix_vol * float(np.clip((30.0 / max((expiry - path.day).days, 0.5)) ** 0.2, 0.8, 2.2))
+        z = np.log(K / fwd) / (vv * np.sqrt(T))
         sigma = vv * smile_factor(z, p.vix_skew, 0.03, 0.0, (-3.0, 4.0))
-        theo = bsm_price(is_call, F, K, T, r, r, sigma)
-        q = r - np.log(F / spot) / T
-        spread_frac, beta = 0.03, 1.0
-    else:
-        eq = p.equities[underlying]
-        beta, q = eq.beta, eq.div_yield
-        w = _equity_variance(path, t, expiry, beta, vix, p)
-        F = spot * np.exp((r - q) * T)
-        z = np.log(K / F) / np.sqrt(w)
-        sigma = np.sqrt(w / T) * smile_factor(z, p.skew, p.smile, p.smile3)
-        theo = bsm_price(is_call, spot, K, T, r, q, sigma)
-        theo = np.maximum(theo, np.where(is_call, spot - K, K - spot).clip(min=0.0))
-        spread_frac = eq.option_spread
-    theo = no_arbitrage(np.nan_to_num(theo, nan=0.0), K, is_call)
-    widen = np.clip(1.0 + 0.12 * np.abs(z), 1.0, 4.0) * _time_widening(path, t)
-    bid, ask = _penny_quotes(theo, spread_frac * widen)
+        theo = bsm_price(is_call, fwd, K, T, r, r, sigma)
+        carry = r - np.log(fwd / spot) / T
+        return _Valuation(theo, sigma, z, float(carry), fwd, 0.03, 1.0)
+    T = max(years_to(t, expiry, am_settled=False), MIN_T)
+    eq = p.equities[underlying]
+    w = _equity_variance(path, t, expiry, eq.beta, vix, p)
+    fwd = spot * np.exp((r - eq.div_yield) * T)
+    z = np.log(K / fwd) / np.sqrt(w)
+    sigma = np.sqrt(w / T) * smile_factor(z, p.skew, p.smile, p.smile3)
+    theo = bsm_price(is_call, spot, K, T, r, eq.div_yield, sigma)
+    theo = np.maximum(theo, np.where(is_call, spot - K, K - spot).clip(min=0.0))
+    return _Valuation(theo, sigma, z, eq.div_yield, float(fwd), eq.option_spread, eq.beta)
 
-    second = int(path.elapsed(t))
-    n = len(K)
-    u = stream(seed, "options-size", path.index, second, expiry.toordinal()).random((n, 2))
-    near = np.exp(-0.5 * (z / 1.5) ** 2)
-    size_mean = (10.0 + 150.0 * near) * (0.4 if is_vix else 1.0)
+
+def _activity(seed: int, p: SimParams, underlying: str, K: np.ndarray, is_call: np.ndarray, expiry: date,
+              t: datetime, path: SessionPath, reference: float, v: _Valuation, bid: np.ndarray):
+    """Displayed sizes (per second), cumulative volume (grows through the day) and open interest."""
+    n, days = len(K), max((expiry - path.day).days, 0)
+    is_vix = underlying == "VIX"
+    u = stream(seed, "options-size", path.index, int(path.elapsed(t)), expiry.toordinal()).random((n, 2))
+    size_mean = (10.0 + 150.0 * np.exp(-0.5 * (v.z / 1.5) ** 2)) * (0.4 if is_vix else 1.0)
     bid_size = np.where(bid > 0, 1 + np.floor(-np.log(u[:, 0]) * size_mean), 0).astype(np.int64)
     ask_size = (1 + np.floor(-np.log(u[:, 1]) * size_mean)).astype(np.int64)
 
-    base = (p.equities[underlying].option_volume if not is_vix else 4.0e5)
+    base = 4.0e5 if is_vix else p.equities[underlying].option_volume
     # activity is spread over strikes by the expiry's whole-life move (not what is left of it, which
     # vanishes into the close) around fixed centres, so cumulative volume only grows during the day
     if is_vix:
         life_sd = p.vix_vol * np.sqrt((days + 1.0) / 365.0)
         day_open = float(path.prices[0, 3])
     else:
-        life_sd = beta * p.iv_ratio * path.vix_prev / 100.0 * np.sqrt((days + 1.0) / 252.0)
+        life_sd = v.beta * p.iv_ratio * path.vix_prev / 100.0 * np.sqrt((days + 1.0) / 252.0)
         day_open = float(path.prices[0, ("SPY", "QQQ", "IWM").index(underlying)])
     lm = np.log(K / reference) / (1.6 * life_sd)
     lv = np.log(K / day_open) / (1.2 * life_sd)
@@ -171,19 +175,31 @@ def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expir
     weight = np.exp(-np.abs(lv)) * np.where(is_call, 1.0, np.where(lv < 0.0, 1.6, 1.1))
     weight /= weight.sum()
     day_noise = stream(seed, "options-volume", path.index, expiry.toordinal()).lognormal(0.0, 0.4, n)
-    total = base / (1.0 + days / 2.0)
-    volume = np.floor(total * weight * day_noise * path.volume_done(t)).astype(np.int64)
+    volume = np.floor(base / (1.0 + days / 2.0) * weight * day_noise * path.volume_done(t)).astype(np.int64)
     round_bonus = np.where(K % 10 == 0, 2.5, np.where(K % 5 == 0, 1.6, 1.0))
     oi_noise = stream(seed, "options-oi", path.index, expiry.toordinal()).lognormal(0.0, 0.5, n)
     oi_w = np.exp(-np.abs(lm) / 1.5) * round_bonus
     open_interest = np.floor(base * 0.8 * (1.0 + days / 10.0) * oi_w / oi_w.sum() * oi_noise).astype(np.int64)
+    return bid_size, ask_size, volume, open_interest
 
+
+def simulate_chain(*, seed: int, p: SimParams, underlying: str, root: str, expiry: date, t: datetime,
+                   path: SessionPath, spot: float, vix: float, reference: float, strikes: np.ndarray,
+                   ts: datetime) -> SimChain:
+    """Quotes of every listed contract of one expiry at valuation instant ``t``."""
+    K = np.concatenate([strikes, strikes])
+    is_call = np.concatenate([np.ones(len(strikes), bool), np.zeros(len(strikes), bool)])
+    v = _value(p, underlying, K, is_call, expiry, t, path, spot, vix)
+    theo = no_arbitrage(np.nan_to_num(v.theo, nan=0.0), K, is_call)
+    widen = np.clip(1.0 + 0.12 * np.abs(v.z), 1.0, 4.0) * _time_widening(path, t)
+    bid, ask = _penny_quotes(theo, v.spread_frac * widen)
+    bid_size, ask_size, volume, open_interest = _activity(seed, p, underlying, K, is_call, expiry, t, path,
+                                                          reference, v, bid)
     symbols = tuple(f"{root}{expiry:%y%m%d}{'C' if c else 'P'}{int(round(k * 1000)):08d}"
                     for c, k in zip(is_call, K, strict=True))
-    mid = np.round((bid + ask) / 2.0, 2)
     snap = ChainSnapshot(
         underlying=underlying, expiry=expiry, ts=ts, spot=float(spot), symbols=symbols, strikes=K,
-        is_call=is_call, bid=bid, ask=ask, bid_size=bid_size, ask_size=ask_size, last=mid,
-        volume=volume, open_interest=open_interest, vendor_iv=sigma, vendor_delta=np.full(n, np.nan),
-        source="sim", session=path.day)
-    return SimChain(snap, float(q), float(F))
+        is_call=is_call, bid=bid, ask=ask, bid_size=bid_size, ask_size=ask_size,
+        last=np.round((bid + ask) / 2.0, 2), volume=volume, open_interest=open_interest,
+        vendor_iv=v.sigma, vendor_delta=np.full(len(K), np.nan), source="sim", session=path.day)
+    return SimChain(snap, v.carry, v.forward)
