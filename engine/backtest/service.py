@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -151,7 +152,8 @@ class BacktestService:
                            intrabar_stops=self.config.intrabar_stops)
         plans = self.plans(params)
         capital = params.capital or self.config.capital
-        days = self._play(engine, plans, history, sessions, capital, params)
+        with single_numba_thread():
+            days = self._play(engine, plans, history, sessions, capital, params)
         return self._result(params, history, days, capital)
 
     def _play(self, engine: DayEngine, plans: list[TradePlan], history: History, sessions, capital: float,
@@ -258,6 +260,27 @@ class BacktestService:
         history = self.load_history(base)
         return run_sweep(self, base, grid, history, metric=metric, backend=backend or self.config.sweep_backend,
                          workers=workers or self.config.sweep_workers, top=top)
+
+
+@contextmanager
+def single_numba_thread():
+    """Run the option kernels on one thread (numba's setting is per calling thread, restored after).
+
+    A backtest makes hundreds of mid-sized pricing calls (a day's chain: ~25k options); measured on
+    this 2-core machine, handing each to a thread pool costs more than it saves (wall 2-5x slower
+    under load), and sweeps already use every core through processes.
+    """
+    try:
+        import numba
+    except ImportError:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _progress(total: int):
