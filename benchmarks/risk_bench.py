@@ -15,7 +15,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 

@@ -19,6 +19,7 @@ Every transition is persisted (``order_events``) and audited.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -129,7 +130,9 @@ class OrderManager:
         except BrokerError as err:
             self.transition(order.client_order_id, OrderStatus.REJECTED, f"broker error: {err}", actor="broker")
             return self.get(order.client_order_id)
-        await self.pump()  # fills queued by the broker first, so the acknowledgement finds them booked
+        if ack.status is not OrderStatus.REJECTED:  # the broker took it: ACCEPTED before any fill
+            await self.apply_update(replace(ack, status=OrderStatus.ACCEPTED, filled_quantity=0))
+        await self.pump()  # then the fills it queued, so the final acknowledgement finds them booked
         await self.apply_update(ack)
         return self.get(order.client_order_id)
 

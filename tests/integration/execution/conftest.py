@@ -19,9 +19,21 @@ def market() -> ScriptedMarket:
     return ScriptedMarket()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked ``both_backends`` run on SQLite and PostgreSQL; the rest on SQLite."""
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_backends") is not None
+        params = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if both else ["sqlite"]
+        metafunc.parametrize("backend", params, indirect=True)
+
+
+@pytest.fixture
 def backend(request, fresh_home):
-    if request.param == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":
         return {}
     url = request.getfixturevalue("postgres_url")
     return {"database_url": url, "database_schema_prefix": request.getfixturevalue("pg_schema_prefix")}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import delete, update
 
 from engine.store.audit import AuditHead, AuditRecord
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_append_tail_and_verify(audit):

@@ -9,7 +9,16 @@ import pytest
 
 from engine.core.clock import NY
 from engine.core.errors import BrokerError
-from engine.execution.broker import BrokerOrder, Fill, OrderLeg, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from engine.execution.broker import (
+    BrokerOrder,
+    Fill,
+    OrderLeg,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+)
 from engine.execution.paper import PaperBroker
 
 CALL = "SPY261120C00650000"

@@ -21,6 +21,7 @@ SPREAD = {"underlying": "SPY", "expiry": "0dte", "quantity": 2, "order_type": "m
           "legs": [{"right": "put", "strike": 640, "side": "sell"}, {"right": "put", "strike": 635, "side": "buy"}]}
 
 
+@pytest.mark.both_backends
 async def test_stage_then_confirm_fills_and_books(svc, db, audit, market):
     t = await svc.stage(SPREAD, Principal.agent_for(ALICE))
     d = t.to_dict()
@@ -48,6 +49,7 @@ async def test_stage_then_confirm_fills_and_books(svc, db, audit, market):
     assert audit.verify()[0]
 
 
+@pytest.mark.both_backends
 async def test_only_a_person_confirms(svc, audit):
     t = await svc.stage(SPREAD, ALICE)
     for who in (Principal.agent_for(ALICE), Principal.engine()):
@@ -58,6 +60,7 @@ async def test_only_a_person_confirms(svc, audit):
     assert (await svc.confirm(t.ticket_id, ALICE))["status"] == "filled"  # the ticket is still good
 
 
+@pytest.mark.both_backends
 async def test_replayed_foreign_expired_and_unknown_tickets(svc):
     t = await svc.stage(SPREAD, ALICE)
     with pytest.raises(TicketError, match="someone else"):
@@ -132,6 +135,7 @@ async def test_delta_legs_and_named_structures(svc):
     assert len(ic.preview["breakevens"]) == 2
 
 
+@pytest.mark.both_backends
 async def test_limit_order_rests_then_fills_when_market_crosses(svc, market):
     sym = "SPY261120C00650000"
     market.set_book(sym, 2.00, 2.10)
@@ -149,6 +153,7 @@ async def test_limit_order_rests_then_fills_when_market_crosses(svc, market):
     assert o["status"] == "filled" and o["filled_quantity"] == 3
 
 
+@pytest.mark.both_backends
 async def test_kill_switch_states(svc, market, audit):
     sym = "SPY261120C00650000"
     market.set_book(sym, 2.00, 2.10)
@@ -179,6 +184,7 @@ async def test_kill_switch_states(svc, market, audit):
         "halted", "reducing", "active", "reducing"]
 
 
+@pytest.mark.both_backends
 async def test_daily_loss_limit_halts_trading(settings, db, market, audit):
     settings.risk.daily_loss_limit = D("100")
     svc = ExecutionService(settings, db=db, market=market, audit=audit)
@@ -214,6 +220,7 @@ async def test_live_needs_arming_broker_and_a_person_switch(svc, settings, audit
     assert (await svc.switch_mode("paper", ALICE, ""))["previous"] == "live"
 
 
+@pytest.mark.both_backends
 async def test_paper_and_live_ledgers_never_mix(svc, db):
     await svc.confirm((await svc.stage(SPREAD, ALICE)).ticket_id, ALICE)
     assert len(await svc.positions("paper")) == 2
@@ -222,6 +229,7 @@ async def test_paper_and_live_ledgers_never_mix(svc, db):
         assert s.execute(select(func.count()).select_from(CashRow)).scalar_one() == 0
 
 
+@pytest.mark.both_backends
 async def test_idempotent_client_order_id(svc):
     from engine.execution.broker import BrokerOrder, OrderLeg, OrderType, Side
 
