@@ -26,7 +26,7 @@ from engine.core.marketdata import Bar, Quote
 from engine.market import calendar
 from engine.market.clock_factory import build_clock
 from engine.market.hours import TradingHours
-from engine.market.summary import MarketSummary, from_bars
+from engine.market.summary import MarketSummary, from_bars, realized_vol
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class MarketService:
             sym, d, day_bars, prev_bars[-1].close if prev_bars else None,
             vix=vix_now[-1].close if vix_now else None, vix_prev=vix_prev[-1].close if vix_prev else None,
             atm_iv=iv, atm_iv_prev=iv_prev, partial=end < calendar.session_close(d), as_of=end.isoformat(),
+            realized_vol_prev=realized_vol(np.array([b.close for b in prev_bars])) if prev_bars else None,
             source=getattr(self.feed, "name", "sim"))
 
     def _atm_iv(self, underlying: str, ts: datetime) -> float | None:

@@ -22,7 +22,8 @@ MINUTES_PER_YEAR_TRADING = 390.0 * 252.0
 class MarketSummary:
     """One symbol's session. Prices in the symbol's units; vols and changes as decimals.
 
-    ``realized_vol`` annualizes one-minute log returns (√(390·252)); ``atm_iv`` is the ATM
+    ``realized_vol`` annualizes one-minute log returns (√(390·252)), ``realized_vol_prev`` the
+    same for the session before; ``atm_iv`` is the ATM
     implied vol ~30 calendar days out at the close (None where the feed cannot price it);
     ``partial`` is True while the session is still in progress (numbers up to ``as_of``).
     """
@@ -40,6 +41,7 @@ class MarketSummary:
     range_pct: float | None
     realized_vol: float | None
     volume: int
+    realized_vol_prev: float | None = None
     atm_iv: float | None = None
     atm_iv_prev: float | None = None
     iv_change: float | None = None
@@ -80,6 +82,7 @@ def from_bars(symbol: str, day: date, bars: list[Bar], prev_close: float | None,
         change=_r(change), change_pct=_r(pct(change), 6), range=_r(hi - lo), range_pct=_r(pct(hi - lo), 6),
         realized_vol=_r(realized_vol(np.array([bars[0].open] + [b.close for b in bars])), 6),
         volume=int(sum(b.volume for b in bars)),
+        realized_vol_prev=_r(kw.get("realized_vol_prev"), 6),
         atm_iv=_r(iv, 6), atm_iv_prev=_r(iv_prev, 6),
         iv_change=_r(iv - iv_prev, 6) if iv is not None and iv_prev is not None else None,
         vix=_r(vix), vix_prev=_r(vix_prev),

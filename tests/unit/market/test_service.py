@@ -79,7 +79,8 @@ async def test_summary_answers_what_happened_to_volatility():
     assert s.date == date(2026, 11, 19) and not s.partial
     assert s.high >= max(s.open, s.close) and s.low <= min(s.open, s.close)
     assert s.range == pytest.approx(s.high - s.low, abs=1e-6)
-    assert 0.02 < s.realized_vol < 0.6
+    assert 0.02 < s.realized_vol < 0.6 and 0.02 < s.realized_vol_prev < 0.6
+    assert s.realized_vol != s.realized_vol_prev
     assert s.vix is not None and s.vix_change == pytest.approx(s.vix - s.vix_prev, abs=1e-6)
     assert s.atm_iv is not None and s.iv_change == pytest.approx(s.atm_iv - s.atm_iv_prev, abs=1e-6)
     bars = await svc.bars("SPY", ny(2026, 11, 19, 9, 30), ny(2026, 11, 19, 16, 0))
