@@ -21,7 +21,8 @@ What it simulates:
 * Commissions: $0.65 per contract, $1.00 minimum per order.
 * Trouble on demand: ``drop_clients`` (server-side disconnect), ``pause``/``resume`` (refuse
   connections), ``mute_acks``/``mute_reports`` (acknowledgements or execution reports lost),
-  ``close_order`` (IB ends an order on its own), ``notify`` (system messages such as 1101).
+  ``close_order`` (IB ends an order on its own), ``notify`` (system messages such as 1101),
+  ``freeze`` (a hung gateway: the socket stays open, nothing comes back).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class _Session(asyncio.Protocol):
         self.version = 0
         self.client_id: int | None = None
         self.wants_positions = False
+        self.frozen = False  # a hung gateway: reads requests, answers nothing
 
     # --- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -73,7 +75,8 @@ class _Session(asyncio.Protocol):
                 self._negotiate(*rng)
             for fields in self.reader.messages():
                 self.server.requests.append((self.client_id, fields))
-                self.server._dispatch(self, fields)
+                if not self.frozen:
+                    self.server._dispatch(self, fields)
         except (ValueError, IndexError) as err:  # a malformed request ends the session, as TWS does
             self.send(w.encode_error(-1, 320, f"Error reading request: {err}"))
             self.close()
@@ -155,6 +158,11 @@ class LoopbackTWS:
             if not self._sessions:
                 break
             await asyncio.sleep(0.01)
+
+    def freeze(self) -> None:
+        """The connected sessions hang: the sockets stay open, nothing is answered any more."""
+        for s in self._sessions:
+            s.frozen = True
 
     async def pause(self) -> None:
         """Stop listening and drop clients: reconnect attempts are refused until :meth:`resume`."""

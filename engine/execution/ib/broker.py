@@ -95,7 +95,8 @@ class IBBroker:
 
     def __init__(self, *, host: str, port: int, client_id: int, ledger: str, ib_account: str | None = None,
                  ledger_view: LedgerView | None = None, audit=None, backoff: Backoff | None = None,
-                 connect_timeout: float = 4.0, ack_timeout: float = 10.0, commission_wait: float = 2.0) -> None:
+                 connect_timeout: float = 4.0, ack_timeout: float = 10.0, commission_wait: float = 2.0,
+                 heartbeat: float = 30.0) -> None:
         self.host, self.port, self.client_id = host, port, client_id
         self.account = ledger
         self.configured_account = ib_account
@@ -104,6 +105,7 @@ class IBBroker:
         self.audit = audit
         self.backoff = backoff or Backoff()
         self.connect_timeout, self.ack_timeout, self.commission_wait = connect_timeout, ack_timeout, commission_wait
+        self.heartbeat = heartbeat
         self.ib = IB()
         self.contracts = ContractBook()
         self.reports: list[ReconcileReport] = []
@@ -121,6 +123,7 @@ class IBBroker:
         self._reconnect_task: asyncio.Task | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
         self._pending_reconcile: asyncio.Task | None = None
+        self._watchdog: asyncio.Task | None = None
         self.ib.orderStatusEvent += self._on_status
         self.ib.execDetailsEvent += self._on_exec
         self.ib.commissionReportEvent += self._on_commission
@@ -144,8 +147,28 @@ class IBBroker:
             self._reconnect_task = None
         if self._flush_handle is not None:
             self._flush_handle.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         self._synced = False
         self.ib.disconnect()
+
+    async def _watch(self) -> None:
+        """Heartbeat: a socket can stay open while nothing comes back (a half-open TCP connection
+        after a network change, a hung gateway). Every ``heartbeat`` seconds ask IB the time; no
+        answer within ``ack_timeout`` → drop the connection, which starts the reconnect loop."""
+        while not self._closing:
+            await asyncio.sleep(self.heartbeat)
+            if not self.connected:
+                continue
+            try:
+                await asyncio.wait_for(self.ib.reqCurrentTimeAsync(), self.ack_timeout)
+            except TimeoutError:
+                log.warning("Interactive Brokers did not answer for %.1f s; reconnecting", self.ack_timeout)
+                self._audit("broker.stalled", {"host": self.host, "port": self.port, "silent_s": self.ack_timeout})
+                self.ib.disconnect()  # emits disconnectedEvent → _on_disconnected → _reconnect
+            except ConnectionError:
+                continue
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait until connected and reconciled (after a drop); ``False`` on timeout."""
@@ -185,6 +208,8 @@ class IBBroker:
             self.last_error = f"connected to {self.host}:{self.port} but could not reconcile: {err!r}"
             raise BrokerError(self.last_error) from None
         self._synced = True
+        if self.heartbeat and (self._watchdog is None or self._watchdog.done()):
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     def _on_disconnected(self) -> None:
         if self._closing or self._connecting:

@@ -250,3 +250,22 @@ async def test_the_oms_closes_an_order_ib_ended_while_the_engine_was_down(tws, d
         assert row["status"] == "canceled" and "inactive at Interactive Brokers" in row["reason"]
     finally:
         await second.disconnect()
+
+
+async def test_a_hung_gateway_is_detected_by_the_heartbeat_and_reconnected(tws, db):
+    settings = load_settings(ib_port_paper=tws.port, ib_client_id=22)
+    b = make_ib_broker(settings, "paper", db=db, backoff=FAST_BACKOFF)
+    b.heartbeat, b.ack_timeout = 0.1, 0.3
+    await b.connect()
+    try:
+        tws.freeze()                                   # socket open, no answers
+        async with asyncio.timeout(3):
+            while b.connected:                         # the heartbeat notices within ~0.4 s
+                await asyncio.sleep(0.02)
+        assert await b.wait_connected(5) and b.reconnects == 1
+        assert "broker.stalled" in [r["kind"] for r in AuditLog(db).tail(20)]
+        order = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "1.64",
+                                       "legs": [{"right": "call", "strike": 590, "side": "buy"}]}, "hb-1")
+        assert (await b.submit(order)).status is OrderStatus.FILLED
+    finally:
+        await b.disconnect()
