@@ -97,13 +97,18 @@ class PolygonFeed:
         return self.clock.now()
 
     async def start(self) -> None:
-        """Warm up minute bars (REST), then open the streams of what is subscribed.
+        """Warm up minute bars (REST), apply the bar retention, then open the subscribed streams.
 
         Raises :class:`AuthError` at once when the key is refused.
         """
         if self.started:
             return
         await self._warm_up()
+        if self.bar_store is not None:  # keep recorded history within SMART0DTE_BAR_RETENTION_DAYS
+            today = self.now().astimezone(NY).date()
+            pruned = await asyncio.to_thread(self.bar_store.prune, today)
+            if pruned:
+                log.info("pruned %d day partition(s) past the bar retention", pruned)
         self.started = True
         for market in {vendor_topic(s)[0] for s in self.symbols}:
             self._ensure_stream(market)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import math
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -37,6 +38,19 @@ log = logging.getLogger("smart0dte.polygon.rest")
 T = TypeVar("T")
 
 KEY_HINT = "Polygon/Massive refused the API key: check SMART0DTE_POLYGON_API_KEY"
+
+
+def route_vendor_logs() -> None:
+    """Send the ``massive`` client's log records through our logging, not its stdout handlers.
+
+    The client attaches a stdout ``StreamHandler`` to its loggers; a warning printed there would
+    corrupt ``--json`` output of the command line. Records still propagate to the root logger.
+    """
+    for name in ("RESTClient", "WebSocketClient"):
+        lg = logging.getLogger(name)
+        for h in list(lg.handlers):
+            if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in (sys.stdout, sys.stderr):
+                lg.removeHandler(h)
 
 
 class PoliteRetry(Retry):
@@ -93,6 +107,7 @@ class PolygonRest:
                  max_retry_after: float = 30.0, timeout: float = 10.0) -> None:
         from massive import RESTClient
 
+        route_vendor_logs()
         self.base_url = base_url.rstrip("/")
         self.client = RESTClient(api_key=api_key, base=self.base_url, connect_timeout=timeout,
                                  read_timeout=timeout, retries=retries, pagination=True,

@@ -9,7 +9,8 @@ Built on ``massive.WebSocketClient``, used only through its supported parameters
   malformed frame is counted and skipped instead of ending the client's loop);
 * ``max_reconnects=0``: the client gives a lost connection back to us instead of reconnecting
   at once, so this supervisor owns the policy; ``reconnect_delays`` (passed through to
-  ``websockets.connect``) makes failed connection attempts use the same backoff.
+  ``websockets.connect``) makes failed connection attempts use the same backoff, and ``logger``
+  (also passed through) masks the key in the library's DEBUG frame dumps.
 
 Policy: exponential backoff with jitter (``base·2^n`` capped at ``max_delay``, each delay drawn
 from ``[d/2, d]``), reset once a connection delivers data; the client re-sends the current
@@ -32,9 +33,34 @@ from dataclasses import dataclass
 
 from engine.core.errors import AuthError
 from engine.market.polygon.messages import FrameParser
-from engine.market.polygon.rest import KEY_HINT
+from engine.market.polygon.rest import KEY_HINT, route_vendor_logs
 
 log = logging.getLogger("smart0dte.polygon.stream")
+
+
+class _Redact(logging.Filter):
+    """Masks the API key in records of the WebSocket library (its DEBUG frame dumps include the
+    ``auth`` message)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            text = record.getMessage()
+            if self.secret in text:
+                record.msg, record.args = text.replace(self.secret, "**********"), None
+        return True
+
+
+def _wire_logger(market: str, secret: str) -> logging.Logger:
+    """The logger handed to ``websockets`` for one market, with the key masked."""
+    lg = logging.getLogger(f"smart0dte.polygon.wire.{market}")
+    if not any(isinstance(f, _Redact) and f.secret == secret for f in lg.filters):
+        lg.filters = [f for f in lg.filters if not isinstance(f, _Redact)]
+        lg.addFilter(_Redact(secret))
+    return lg
 
 
 @dataclass(slots=True)
@@ -152,6 +178,7 @@ class StreamConnection:
         from massive import WebSocketClient
         from massive.exceptions import AuthError as MassiveAuthError
 
+        route_vendor_logs()
         while not self._stopping:
             client = WebSocketClient(api_key=self._key, feed=self.host, market=self.market, raw=True,
                                      subscriptions=sorted(self.topics), max_reconnects=0, secure=self.secure)
@@ -162,7 +189,7 @@ class StreamConnection:
             watchdog = asyncio.create_task(self._watchdog(client))
             try:
                 await client.connect(self._process, reconnect_delays=self.backoff.delays,
-                                     open_timeout=self.open_timeout)
+                                     open_timeout=self.open_timeout, logger=_wire_logger(self.market, self._key))
             except MassiveAuthError:
                 self.error = AuthError(KEY_HINT)
                 log.error("polygon %s: %s", self.market, KEY_HINT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -238,13 +239,19 @@ async def test_bad_key_rest_is_one_auth_error(server, tmp_path):
     await feed.stop()
 
 
-async def test_bad_key_websocket_is_one_auth_error_without_retry_storm(server, tmp_path):
+async def test_bad_key_websocket_is_one_auth_error_without_retry_storm(server, tmp_path, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
     async with running(server, tmp_path, key="wrong-key") as feed:
         with pytest.raises(AuthError, match="SMART0DTE_POLYGON_API_KEY"):
             await _next(feed.events(), timeout=5)
         await asyncio.sleep(0.3)
         assert len(server.conns) == 1  # gave up: no reconnect loop against a refused key
         assert feed.stats()["streams"]["stocks"]["error"]
+    assert "refused the API key" in caplog.text
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server"))
+    assert '"auth"' in ours  # the client's frame dump is logged at DEBUG ...
+    assert "wrong-key" not in ours and "wrong-key" not in repr(feed.stats())  # ... with the key masked
+    assert capsys.readouterr().out == ""  # the vendor client prints nothing to stdout
 
 
 async def test_recorded_aapl_payloads_through_the_client(server):
