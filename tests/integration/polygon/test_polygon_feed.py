@@ -140,7 +140,11 @@ async def test_normal_flow_rest_and_stream(server, tmp_path):
 
 async def test_warm_up_fetches_only_missing_days(server, tmp_path):
     feed = _feed(server, tmp_path, warmup_symbols=["SPY"])
+    old = datetime.now(UTC) - timedelta(days=500)  # a recorded day past the 400-day retention
+    feed.bar_store.write_bars([Bar("QQQ", old, 1.0, 1.0, 1.0, 1.0, 1)])
+    assert feed.bar_store.days("QQQ")
     await feed.start()
+    assert feed.bar_store.days("QQQ") == []  # pruned on start
     await feed.stop()
     first = feed.warmed["SPY"]
     again = _feed(server, tmp_path, warmup_symbols=["SPY"])
