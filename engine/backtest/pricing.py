@@ -35,6 +35,9 @@ from engine.options import bsm_greeks, bsm_price
 
 MINUTES_PER_YEAR = 525_600.0
 TRADING_MINUTES_PER_YEAR = 252.0 * 390.0
+# Implied vol of the index ETFs relative to VIX (S&P 500): the long-run ratios of Cboe's VXN
+# (Nasdaq-100) and RVX (Russell 2000) to VIX. QQQ and IWM options are priced at VIX x this.
+VOL_RATIO_TO_VIX = {"SPY": 1.0, "QQQ": 1.2, "IWM": 1.3}
 CALENDAR_IV = float(np.sqrt(MINUTES_PER_YEAR / TRADING_MINUTES_PER_YEAR))  # see module doc
 RV_ANNUALIZE = np.sqrt(252.0 * 390.0)  # minute returns to annual vol (trading-time scale)
 

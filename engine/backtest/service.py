@@ -31,7 +31,7 @@ from engine.backtest.fills import BacktestFiller
 from engine.backtest.filters import entry_filter
 from engine.backtest.metrics import Metrics, compute, curve_points, equity_curve
 from engine.backtest.params import BacktestParams, PayoffParams, StructurePlan
-from engine.backtest.pricing import MarketModel
+from engine.backtest.pricing import VOL_RATIO_TO_VIX, MarketModel
 from engine.core.errors import NoData
 
 
@@ -117,13 +117,16 @@ class BacktestService:
         self.config = settings.backtest
 
     # --- building blocks ----------------------------------------------------------------------
-    def market_model(self) -> MarketModel:
+    def market_model(self, underlying: str = "SPY") -> MarketModel:
+        """The modeled market for ``underlying``: VIX is S&P 500 vol, so QQQ and IWM scale it by
+        :data:`~engine.backtest.pricing.VOL_RATIO_TO_VIX` (used only when VIX drives the IV)."""
         c = self.config
         kw = {}
         if c.skew_chain is not None:
             kw["skew"], kw["spread"] = calibrate_file(c.skew_chain)
-        return MarketModel(rate=self.settings.risk_free_rate, vix_scale=c.vix_scale, rv_premium=c.rv_premium,
-                           fallback_iv=c.fallback_iv, strike_step=c.strike_step, **kw)
+        ratio = VOL_RATIO_TO_VIX.get(underlying.upper(), 1.0)
+        return MarketModel(rate=self.settings.risk_free_rate, vix_scale=c.vix_scale * ratio,
+                           rv_premium=c.rv_premium, fallback_iv=c.fallback_iv, strike_step=c.strike_step, **kw)
 
     def load_history(self, params: BacktestParams) -> History:
         source = params.source or self.config.source
@@ -147,7 +150,7 @@ class BacktestService:
         sessions = [s for s in history.sessions if params.start <= s.day <= params.end]
         if not sessions:
             raise NoData(f"no {params.underlying} sessions between {params.start} and {params.end}")
-        engine = DayEngine(history.symbol, self.market_model(),
+        engine = DayEngine(history.symbol, self.market_model(history.symbol),
                            BacktestFiller(self.settings.fills, displayed_size=self.config.modeled_size),
                            intrabar_stops=self.config.intrabar_stops)
         plans = self.plans(params)

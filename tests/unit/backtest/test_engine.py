@@ -176,3 +176,12 @@ def test_a_spike_inside_a_bar_triggers_the_stop(monkeypatch):
 
     reset_settings_cache()
     assert run(spiked, **kw).trades[0].exit_reason != "stop_loss_intrabar"
+
+
+def test_qqq_and_iwm_trade_richer_vol_than_vix():
+    h = history(D1, D1, seed=4)
+    spy = run(h, strike_offset=8.0, take_profit=None, stop_loss=None).trades[0]
+    iwm = run(replace(h, symbol="IWM"), underlying="IWM", strike_offset=8.0, take_profit=None,
+              stop_loss=None).trades[0]
+    assert [leg["strike"] for leg in iwm.legs] == [leg["strike"] for leg in spy.legs]
+    assert iwm.entry_price < spy.entry_price < 0  # same strikes, 1.3x the vol: a bigger credit
