@@ -17,7 +17,7 @@ on the last piece, so totals never drift by a cent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -187,7 +187,7 @@ class Disposition:
     opened_on: date | None = None
     origin: Origin | None = None
     disallowed: Decimal = ZERO
-    washes: list[WashLink] = field(default_factory=list)
+    washes: list[WashLink] | None = None  # None until a replacement is found (saves 1 list a row)
     carried: list[WashLink] | None = None
     carried_adj: Decimal = ZERO
     note: str = ""

@@ -225,7 +225,10 @@ class Walk:
             link = WashLink(sym, acct, day, lot.sec.symbol, lot.account, lot.day, lot.sec.multiplier, take, amount,
                             lot.ira, lot.direction < 0, lot.seq)
             self._carry(lot, take, amount, link, d)
-            d.washes.append(link)
+            if d.washes is None:
+                d.washes = [link]
+            else:
+                d.washes.append(link)
             d.disallowed += amount
             if taken == need:
                 break

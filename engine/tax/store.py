@@ -12,8 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from engine.core.clock import NY
+from engine.core.errors import InvalidInput
 from engine.store.base import Ledger
 from engine.tax.imports import ParsedFile
 from engine.tax.models import TaxImport, TaxTradeRow
@@ -72,7 +74,12 @@ class TradeStore:
                              "symbol": t.symbol, "side": t.side.value, "quantity": t.quantity,
                              "price": str(t.price), "fees": str(t.fees), "source": t.source, "ref": t.ref[:300]})
             if rows:
-                s.execute(insert(TaxTradeRow), rows)
+                try:
+                    s.execute(insert(TaxTradeRow), rows)
+                except IntegrityError:
+                    raise InvalidInput(f"{parsed.name}: another import stored some of these trades at the "
+                                       "same time; nothing was imported from this file, run it again",
+                                       field="file") from None
             imp.trades = len(rows)
             result.imported = len(rows)
         return result

@@ -17,6 +17,10 @@ including options, which are securities for §1091 (Pub 550, "Wash Sales"). Matc
   (Treas. Reg. §1.1091-1(e)); if fewer shares are acquired than sold, only that proportion of the
   loss is disallowed (§1.1091-1(c)).
 
+Units are shares: one option contract counts as its multiplier (100) shares, so under the
+``underlying`` preset a 50-share stock loss replaced by one call uses half of that contract (the
+call's later sale then shows as two rows of 0.5 contract, one carrying the adjustment).
+
 Two finders implement the same contract: :class:`IndexedFinder` (bisect into the window plus a
 union-find skip over lots that can never replace again: a lot's availability only ever falls, so
 "exhausted" is permanent) and :class:`ScanFinder`, the straightforward reference that scans every

@@ -63,7 +63,7 @@ def check_trade(trades: Iterable[TaxTrade], config: TaxConfig, *, symbol: str, q
     seq = next(op.seq for op in result.ops if op.ref == _REF and op.kind == "trade")
     matching = matching or config.wash_sale_matching
     own = [d for d in result.dispositions if d.seq == seq]
-    caused = [(d, w) for d in result.dispositions if d.seq != seq for w in d.washes if w.repl_seq == seq]
+    caused = [(d, w) for d in result.dispositions if d.seq != seq for w in d.washes or () if w.repl_seq == seq]
     own_disallowed = sum((d.disallowed for d in own), ZERO)
     if not own_disallowed and not caused:
         return None
@@ -71,7 +71,7 @@ def check_trade(trades: Iterable[TaxTrade], config: TaxConfig, *, symbol: str, q
     reps: list[dict] = []
     sentences: list[str] = []
     if own_disallowed:
-        links = [w for d in own for w in d.washes]
+        links = [w for d in own for w in d.washes or ()]
         reps += [{"symbol": w.repl_symbol, "account": w.repl_account, "date": w.repl_date.isoformat(),
                   "quantity": w.units / w.repl_multiplier, "amount": w.amount, "ira": w.ira} for w in links]
         why = "; ".join(f"{w.repl_symbol} was {'sold short' if w.short else 'bought'} {w.repl_date.isoformat()}"
