@@ -146,7 +146,10 @@ class PositionMonitor:
                     side = Side.SELL if p.quantity > 0 else Side.BUY
                     by_underlying.setdefault(p.underlying, []).append(OrderLeg(p.symbol, side, abs(p.quantity)))
         out = []
+        hours = self.service.market.hours
         for underlying, legs in by_underlying.items():
+            if not hours.option_trading(underlying, today, now_ny):
+                continue  # after the option close there is nothing to flatten into: expiry books it
             for i in range(0, len(legs), 4):
                 out.append(await self._close(underlying, legs[i:i + 4], "flatten",
                                              f"0DTE auto-flatten at {cfg.auto_flatten_time:%H:%M} ET", None, None))
@@ -156,6 +159,10 @@ class PositionMonitor:
                      pnl_pct: float | None) -> dict:
         from engine.core.errors import Smart0DTEError
 
+        busy = await self._closing_symbols()
+        if any(x.symbol in busy for x in legs):
+            return {"order_id": None, "status": "pending", "reason": "a closing order is already working",
+                    "rule_id": rule_id}
         order = as_order(underlying, self.ledger, legs, intent[:4].upper())
         self.service.audit.append(f"monitor.{intent}", actor="position-monitor", ledger=self.ledger,
                                   data={"order_id": order.client_order_id, "reason": reason, "rule_id": rule_id,
@@ -167,6 +174,12 @@ class PositionMonitor:
         if rule_id is not None and result["status"] == "filled":
             self._deactivate(rule_id, reason)
         return {"order_id": result["order_id"], "status": result["status"], "reason": reason, "rule_id": rule_id}
+
+    async def _closing_symbols(self) -> set[str]:
+        """Symbols with a working exit/flatten order: never send a second one on top."""
+        oms = await self.service.manager(self.ledger)
+        return {leg["symbol"] for o in oms.list(status="open") if o["intent"] in ("exit", "flatten")
+                for leg in o["legs"]}
 
     def _deactivate(self, rule_id: int, reason: str) -> None:
         with self.db.session(self.ledger) as s:

@@ -423,6 +423,40 @@ class ExecutionService:
                           "daily_loss_used_pct": round(max(0.0, -ctx.daily_pnl) / limit * 100, 2),
                           "market_time": ctx.now, "mode": await self.trading_mode()}}
 
+    # --- the running engine ---------------------------------------------------------------------
+    async def tick(self, ledger: str = "paper") -> dict:
+        """One pass of the execution loop: the paper book re-examined, exits and 0DTE flatten,
+        expiries booked, the daily loss limit enforced. ``python -m engine`` calls it every
+        second or so; a CLI call runs it implicitly through reconciliation only."""
+        from engine.execution.expiry import market_settlement, process_expirations
+        from engine.execution.monitor import PositionMonitor
+
+        ledger = _ledger(ledger)
+        if ledger == "live" and not (self.settings.live_armed and self.settings.live_broker != "none"):
+            return {"ledger": ledger, "skipped": "live trading is not configured"}
+        await self.manager(ledger)
+        polled = await self.poll(ledger)
+        exits = await PositionMonitor(self, ledger).check()
+        expired = await process_expirations(self.db, self.audit, ledger, self.market.clock.now(),
+                                            market_settlement(self.market))
+        ctx = await self.context(ledger)
+        if ctx.daily_pnl <= -float(self.settings.risk.daily_loss_limit) and ctx.kill_state != "halted":
+            await self._set_kill(ledger, "halted", "risk-guard", "daily loss limit reached")
+        return {"ledger": ledger, "polled": polled, "exits": exits, "expired": expired}
+
+    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        """Tick every ledger that can trade until ``stop`` is set; errors are logged, not fatal."""
+        while not stop.is_set():
+            for ledger in self._open_ledgers():
+                try:
+                    await self.tick(ledger)
+                except Exception:  # one bad pass must not stop exits and flattening for good
+                    log.exception("execution tick failed for %s", ledger)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            except TimeoutError:
+                pass
+
     async def close(self) -> None:
         for broker in self._brokers.values():
             try:

@@ -141,3 +141,39 @@ async def test_expiry_of_real_fills_through_the_service(svc, db, audit, market):
     assert actions == [("SPY", "BUY"), (P635, "EXPIRE"), (P640, "ASSIGN")]
     pos = {p["symbol"]: p["quantity"] for p in await svc.positions("paper")}
     assert pos == {"SPY": 100}
+
+
+async def test_engine_tick_runs_exits_flatten_and_expiry(svc, market):
+    await open_spread(svc, market, {"take_profit_pct": 50})
+    books(market, (0.38, 0.40), (0.05, 0.07))
+    out = await svc.tick("paper")
+    assert len(out["exits"]) == 1 and out["expired"] == []
+    await open_spread(svc, market, {})
+    market.clear_books()
+    market.set_spot("SPY", 650.0)
+    market.clock.set(datetime(2026, 11, 20, 16, 1, tzinfo=NY))  # after the close: flatten refused, expiry books
+    out = await svc.tick("paper")
+    assert sorted(e["action"] for e in out["expired"]) == ["EXPIRE", "EXPIRE"]
+    assert await svc.positions("paper") == []
+    assert (await svc.tick("live"))["skipped"]
+
+
+async def test_run_loop_stops_on_request(svc):
+    import asyncio
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(svc.run(stop, interval_s=0.01))
+    await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_flatten_does_not_stack_orders_when_nothing_fills(svc, market):
+    await open_spread(svc, market, {})
+    books(market, (0.0, 0.05), (0.0, 0.02))  # no bid for the long put: the market order cannot fill
+    market.clock.set(datetime(2026, 11, 20, 15, 51, tzinfo=NY))
+    mon = PositionMonitor(svc, "paper")
+    first = await mon.check()
+    assert first[0]["status"] == "accepted"
+    second = await mon.check()
+    assert second[0]["status"] == "pending" and len(await svc.orders("paper", "open")) == 1
