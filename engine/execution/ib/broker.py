@@ -26,15 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ib_async import IB, ExecutionFilter, OrderState, StartupFetchNONE, Trade
+from ib_async import IB, OrderState, StartupFetchNONE, Trade
 from ib_async import Fill as IBFill
 
 from engine.core.errors import BrokerError, UnknownSymbol
-from engine.core.money import ZERO
 from engine.execution.broker import (
     AccountSummary,
     BrokerEvent,
@@ -51,44 +49,23 @@ from engine.execution.ib.contracts import ContractBook
 from engine.execution.ib.fills import ComboExec, FillAssembler, LegExec
 from engine.execution.ib.orders import (
     broker_order_from_ib,
-    closed_status,
     map_status,
-    order_from_executions,
     plain,
     to_ib_order,
     update_from_trade,
     with_changes,
 )
-from engine.execution.ib.reconcile import LedgerSnapshot, LedgerView, ReconcileReport, reconcile
+from engine.execution.ib.reconcile import LedgerView, ReconcileReport
+from engine.execution.ib.resync import ACCEPTED_LIKE, Resync, Tracked
 from engine.execution.ib.streams import Backoff, EventStream
 
 log = logging.getLogger(__name__)
 ACTOR = "broker:ib"
-ACCEPTED_LIKE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL,
-                           OrderStatus.PENDING_REPLACE})
 #: 1101: connectivity between IB and the gateway restored, data lost; 1102: restored, data maintained.
 RESTORED_CODES = frozenset({1101, 1102})
 
 
-@dataclass
-class _Tracked:
-    """One order this broker knows: ours, adopted from IB's open orders, or seen in executions."""
-
-    order: BrokerOrder
-    trade: Trade | None = None
-    cancel_requested: bool = False
-    last: OrderUpdate | None = None
-    held: OrderUpdate | None = None          # a status waiting for its fills
-    delivered_units: int = 0
-    accepted: bool = False                   # IB took it once: a later refusal is a cancel
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def final(self, status: OrderStatus) -> OrderStatus:
-        """REJECTED is for orders never accepted; an accepted order IB ends is CANCELED."""
-        return OrderStatus.CANCELED if status is OrderStatus.REJECTED and self.accepted else status
-
-
-class IBBroker:
+class IBBroker(Resync):
     """Interactive Brokers behind the async ``Broker`` protocol (see module docstring)."""
 
     name = "ib"
@@ -112,7 +89,7 @@ class IBBroker:
         self.reconnects = 0
         self.last_error = ""
         self._assembler = FillAssembler()
-        self._orders: dict[str, _Tracked] = {}
+        self._orders: dict[str, Tracked] = {}
         self._fills: dict[str, Fill] = {}
         self._subscribers: set[EventStream] = set()
         self._drained = EventStream(self._subscribers)
@@ -274,7 +251,7 @@ class IBBroker:
         for sub in list(self._subscribers):
             sub.queue.put_nowait(event)
 
-    def _update_of(self, t: _Tracked) -> OrderUpdate | None:
+    def _update_of(self, t: Tracked) -> OrderUpdate | None:
         trade = t.trade
         if trade is None:
             return t.last
@@ -284,7 +261,7 @@ class IBBroker:
         status, reason = mapped
         return update_from_trade(t.order, trade, t.final(status), reason)
 
-    def _refresh(self, t: _Tracked, *, force: bool = False) -> None:
+    def _refresh(self, t: Tracked, *, force: bool = False) -> None:
         """Publish ``t``'s state if it changed — held back while its fills are still coming."""
         new = self._update_of(t)
         if new is None:
@@ -378,7 +355,7 @@ class IBBroker:
             except UnknownSymbol as err:  # IB's answer to the order would be error 200
                 return self._placeholder(order, OrderStatus.REJECTED, f"IB 200: {err.message}")
             ib_order = to_ib_order(order, self.ib_account or "")
-            t = _Tracked(order)
+            t = Tracked(order)
             self._orders[order.client_order_id] = t
             t.trade = self.ib.placeOrder(contract, ib_order)
             self._assembler.track(order, None)
@@ -390,7 +367,7 @@ class IBBroker:
         return OrderUpdate(order.client_order_id, status, datetime.now(UTC), reason=reason, order=order,
                            remaining=order.quantity if status.is_working else 0)
 
-    async def _wait(self, t: _Tracked, done, timeout: float | None = None) -> None:
+    async def _wait(self, t: Tracked, done, timeout: float | None = None) -> None:
         loop = asyncio.get_running_loop()
         end = loop.time() + (self.ack_timeout if timeout is None else timeout)
         while not done(self._update_of(t)):
@@ -403,7 +380,7 @@ class IBBroker:
             except TimeoutError:
                 pass
 
-    def _tracked(self, client_order_id: str) -> _Tracked:
+    def _tracked(self, client_order_id: str) -> Tracked:
         t = self._orders.get(client_order_id)
         if t is None:
             raise BrokerError(f"Interactive Brokers has no order {client_order_id!r} from us")
@@ -458,7 +435,7 @@ class IBBroker:
                 out.append(u)
         return out
 
-    async def _adopt(self, trade: Trade) -> _Tracked:
+    async def _adopt(self, trade: Trade) -> Tracked:
         """Track an order IB reports (ours from before a restart, or one placed by hand)."""
         coid = trade.order.orderRef or f"ib-{trade.order.permId}"
         t = self._orders.get(coid)
@@ -468,7 +445,7 @@ class IBBroker:
                 symbols = [await self.contracts.symbol_of(self.ib, leg.conId) for leg in c.comboLegs]
             else:
                 symbols = [self.contracts.remember(c) or await self.contracts.symbol_of(self.ib, c.conId)]
-            t = self._orders[coid] = _Tracked(broker_order_from_ib(trade, self.account, symbols), accepted=True)
+            t = self._orders[coid] = Tracked(broker_order_from_ib(trade, self.account, symbols), accepted=True)
         t.trade = trade
         self._assembler.track(t.order, str(trade.order.permId) if trade.order.permId else None)
         return t
@@ -477,43 +454,6 @@ class IBBroker:
     async def executions(self, since: datetime | None = None) -> list[Fill]:
         self._require_connection()
         return await self._fetch_executions(since, {})
-
-    async def _fetch_executions(self, since: datetime | None, ledger_orders: dict[str, BrokerOrder]) -> list[Fill]:
-        flt = ExecutionFilter(acctCode=self.ib_account or "",
-                              time=since.astimezone(UTC).strftime("%Y%m%d-%H:%M:%S") if since else "")
-        raw: list[IBFill] = await asyncio.wait_for(self.ib.reqExecutionsAsync(flt), self.ack_timeout)
-        await self._await_commissions({f.execution.execId for f in raw if f.contract.secType != "BAG"})
-        stored = {f.execution.execId: f for f in self.ib.fills()}
-        by_order: dict[str, list[IBFill]] = {}
-        for f in raw:
-            by_order.setdefault(f.execution.orderRef or f"ib-{f.execution.permId}", []).append(stored.get(
-                f.execution.execId, f))
-        for coid, group in by_order.items():
-            if coid not in self._orders:
-                order = ledger_orders.get(coid) or self._order_from_executions(coid, group)
-                self._orders[coid] = _Tracked(order)
-            self._assembler.track(self._orders[coid].order, str(group[0].execution.permId))
-            for f in group:
-                self._feed(coid, f)
-        self._emit_ready(force=True)
-        reported = {f.execution.execId for f in raw}
-        return [f for f in self._fills.values() if f.exec_id.removesuffix("+combo") in reported]
-
-    async def _await_commissions(self, exec_ids: set[str]) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + self.commission_wait
-        while loop.time() < end:
-            have = {f.execution.execId for f in self.ib.fills() if f.commissionReport.execId}
-            if exec_ids <= have:
-                return
-            await asyncio.sleep(0.02)
-
-    def _order_from_executions(self, coid: str, group: list[IBFill]) -> BrokerOrder:
-        """An order neither we nor the ledger know (placed by hand in TWS), from its executions."""
-        legs = [(self.contracts.remember(f.contract) or str(f.contract.conId),
-                 Side.BUY if f.execution.side == "BOT" else Side.SELL, int(round(f.execution.shares)))
-                for f in group if f.contract.secType != "BAG"]
-        return order_from_executions(coid, self.account, group[0].contract.symbol, legs)
 
     # --- positions, account, what-if -----------------------------------------------------
     async def positions(self) -> list[BrokerPosition]:
@@ -537,77 +477,6 @@ class IBBroker:
         if not isinstance(state, OrderState):
             raise BrokerError(f"Interactive Brokers gave no margin preview ({self.last_error or 'no answer'})")
         return queries.what_if_of(state)
-
-    # --- reconciliation ------------------------------------------------------------------
-    async def reconcile(self, reason: str = "manual") -> ReconcileReport:
-        """Compare IB's open orders, today's executions and positions with the ledger; emit what
-        the ledger is missing; audit and return the typed report."""
-        snapshot = (await asyncio.to_thread(self.ledger_view.snapshot) if self.ledger_view is not None
-                    else LedgerSnapshot({}, frozenset(), {}))
-        open_updates = await self._fetch_open_orders()
-        completed = await self._fetch_completed()
-        ledger_orders = {k: v.order for k, v in snapshot.orders.items() if v.order is not None}
-        fills = await self._fetch_executions(None, ledger_orders)
-        positions = await self._fetch_positions()
-        for coid in completed:  # finished at IB while we were away, never seen by this process
-            if coid not in self._orders and coid in snapshot.open_orders and coid in ledger_orders:
-                self._orders[coid] = _Tracked(ledger_orders[coid],
-                                              accepted=snapshot.orders[coid].status in ACCEPTED_LIKE)
-        closed = self._settle_closed({u.client_order_id for u in open_updates}, completed)
-        report = reconcile(snapshot, ledger=self.account, account=self.ib_account or "", ts=datetime.now(UTC),
-                           reason=reason, open_orders=open_updates, executions=fills, positions=positions,
-                           closed=closed)
-        self.reports.append(report)
-        self._audit("broker.reconcile", report.to_dict())
-        if not report.clean:
-            log.warning("IB reconciliation (%s): %d missing fills, %d order and %d position differences",
-                        reason, len(report.missing_fills), len(report.order_diffs), len(report.position_diffs))
-        return report
-
-    async def _fetch_completed(self) -> dict[str, Trade]:
-        """Today's finished orders by client order id (``reqCompletedOrders``; empty if IB is
-        silent, which an old gateway may be)."""
-        try:
-            trades = await asyncio.wait_for(self.ib.reqCompletedOrdersAsync(True), self.ack_timeout)
-        except TimeoutError:
-            return {}
-        return {t.order.orderRef: t for t in trades if t.order.orderRef}
-
-    def _settle_closed(self, open_ids: set[str], completed: dict[str, Trade]) -> dict[str, OrderUpdate]:
-        """Orders we knew as working that IB no longer lists as open finished while we were away:
-        their final state from IB's completed orders and today's executions
-        (:func:`~engine.execution.ib.orders.closed_status`). Returns them, by client order id."""
-        settled: dict[str, OrderUpdate] = {}
-        for coid, t in self._orders.items():
-            seen = t.trade is not None or t.delivered_units or coid in completed
-            if coid in open_ids or not seen or (t.trade is None and t.last is not None):
-                continue  # open, never at IB, or already settled
-            current = self._update_of(t)
-            if current is not None and current.status.is_terminal:
-                continue
-            done = completed.get(coid)
-            status, reason = closed_status(done.orderStatus.status if done else None,
-                                           fully_filled=t.delivered_units >= t.order.quantity,
-                                           cancel_requested=t.cancel_requested, tif=t.order.tif)
-            status = t.final(status)
-            perm = current.broker_order_id if current else (str(done.order.permId) if done else None)
-            t.trade = None
-            t.held = None
-            t.last = OrderUpdate(coid, status, datetime.now(UTC), broker_order_id=perm or self._perm_of(coid),
-                                 filled_quantity=t.delivered_units, avg_fill_price=self._avg_price(coid),
-                                 reason=reason, order=t.order)
-            settled[coid] = t.last
-            self._publish(t.last)
-            t.changed.set()
-        return settled
-
-    def _perm_of(self, coid: str) -> str | None:
-        return next((f.broker_order_id for f in self._fills.values() if f.client_order_id == coid), None)
-
-    def _avg_price(self, coid: str) -> Decimal | None:
-        mine = [f for f in self._fills.values() if f.client_order_id == coid]
-        n = sum(f.quantity for f in mine)
-        return (sum((f.net_price * f.quantity for f in mine), ZERO) / n).quantize(Decimal("0.0001")) if n else None
 
     def _audit(self, kind: str, data: dict) -> None:
         if self.audit is None:
