@@ -32,7 +32,7 @@ from engine.backtest.filters import entry_filter
 from engine.backtest.metrics import Metrics, compute, curve_points, equity_curve
 from engine.backtest.params import BacktestParams, PayoffParams, StructurePlan
 from engine.backtest.pricing import VOL_RATIO_TO_VIX, MarketModel
-from engine.core.errors import NoData
+from engine.core.errors import NoData, Smart0DTEError
 
 
 @dataclass
@@ -142,7 +142,33 @@ class BacktestService:
 
     # --- runs ---------------------------------------------------------------------------------
     async def run(self, params: BacktestParams | dict) -> BacktestResult:
-        return await asyncio.to_thread(self.run_sync, BacktestParams.coerce(params))
+        params = BacktestParams.coerce(params)
+        if (params.source or self.config.source) == "store" and self.market is not None \
+                and self.settings.feed == "polygon":
+            await self.backfill(params.underlying, params.start, params.end)
+        return await asyncio.to_thread(self.run_sync, params)
+
+    async def backfill(self, underlying: str, start: date, end: date) -> int:
+        """Fetch the sessions the bar store lacks (underlying and VIX) from the market's history
+        (Polygon minute aggregates when a key is set) into the store; returns bars written."""
+        from engine.backtest.data import sessions_in
+        from engine.market import calendar
+        from engine.market.bars import BarStore
+
+        store = BarStore(self.settings)
+        written = 0
+        for symbol in (underlying.upper(), "VIX"):
+            have = set(store.days(symbol))
+            for day in sessions_in(start, end):
+                if day in have:
+                    continue
+                try:
+                    bars = await self.market.bars(symbol, calendar.session_open(day), calendar.session_close(day))
+                except Smart0DTEError:
+                    continue  # the source has no such history (e.g. VIX on a plan without indices)
+                if bars:
+                    written += store.write_bars(bars)
+        return written
 
     def run_sync(self, params: BacktestParams | dict, history: History | None = None) -> BacktestResult:
         params = BacktestParams.coerce(params)

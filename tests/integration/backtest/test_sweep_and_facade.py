@@ -87,3 +87,25 @@ def test_tools_layer_reads_the_result():
     out = backtest_result(res)
     assert out.trades == 4 and out.total_pnl == pytest.approx(res.metrics.total_pnl, abs=0.01)
     assert [p.date for p in out.equity_curve] == res.days and out.sharpe == res.metrics.sharpe
+
+
+def test_backfill_from_the_market_history_into_the_store():
+    from engine.market.bars import BarStore
+    from engine.market.service import MarketService
+
+    s = get_settings()
+    market = MarketService(s)
+    svc = BacktestService(s, market=market)
+
+    async def go():
+        try:
+            return await svc.backfill("SPY", date(2026, 11, 16), date(2026, 11, 18)), \
+                await svc.backfill("SPY", date(2026, 11, 16), date(2026, 11, 18))
+        finally:
+            await market.close()
+    first, again = asyncio.run(go())
+    assert first == 2 * 3 * 390 and again == 0  # SPY and VIX, three sessions; nothing twice
+    assert BarStore(s).days("SPY") == [date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)]
+    res = svc.run_sync(BacktestParams(strategy="iron_condor", start=date(2026, 11, 16), end=date(2026, 11, 18),
+                                      report=False))
+    assert res.source == "store" and res.metrics.trades == 3 and res.iv_sources == ["vix"] * 3
