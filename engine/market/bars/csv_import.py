@@ -31,7 +31,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -132,8 +132,6 @@ def parse_timestamp(text: str, tz: tzinfo = NY) -> datetime:
                 continue
         if ts is None:
             raise ValueError(f"timestamp {s!r} is not a date and time") from None
-    if isinstance(ts, date) and not isinstance(ts, datetime):  # pragma: no cover - fromisoformat gives datetime
-        ts = datetime.combine(ts, time())
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=tz)
 
 
@@ -273,11 +271,3 @@ def _check_spacing(name: str, utc_sorted: np.ndarray) -> None:
         raise InvalidInput(f"{name}: bars are {common // 60} minutes apart: the import takes 1-minute bars",
                            field="file")
 
-
-def frame_days(frame: pd.DataFrame) -> list[date]:
-    """The New York trading days present in a frame indexed by NY bar start."""
-    return sorted(set(frame.index.tz_convert(NY).date))
-
-
-def minute_floor(ts: datetime) -> datetime:
-    return ts - timedelta(seconds=ts.second, microseconds=ts.microsecond)
