@@ -185,3 +185,13 @@ def test_qqq_and_iwm_trade_richer_vol_than_vix():
               stop_loss=None).trades[0]
     assert [leg["strike"] for leg in iwm.legs] == [leg["strike"] for leg in spy.legs]
     assert iwm.entry_price < spy.entry_price < 0  # same strikes, 1.3x the vol: a bigger credit
+
+
+def test_calendar_sells_the_far_leg_by_the_close():
+    h = history(D1, D5, seed=6)
+    res = run(h, strategy="calendar", right="call", take_profit=None, stop_loss=None, exit="expiry")
+    assert len(res.trades) == 5
+    for t in res.trades:
+        assert t.entry_price > 0 and t.legs[0]["strike"] == t.legs[1]["strike"]
+        assert t.exit_reason.startswith("time") and t.exit_time == "16:00"
+        assert t.exit_price > 0  # the long leg still has a day (or a weekend) of time value
