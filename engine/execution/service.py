@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from engine.execution.pricing import Priced, preview_dict, price_order, risk_ord
 from engine.execution.risk import KILL_STATES, RiskContext, RiskDecision, RiskGuard, is_risk_reducing
 from engine.execution.structures import OrderRequest, ResolvedLeg, check_tick, resolve_legs
 from engine.execution.tickets import TicketStore, new_ticket_id, wall_iso
+from engine.store.audit import plain
 
 log = logging.getLogger(__name__)
 LEDGERS = ("paper", "live")
@@ -137,7 +138,7 @@ class ExecutionService:
         owner = principal.on_behalf_of or principal.id
         row = self.tickets.create(ledger, ticket_id=ticket_id, principal=principal.label, owner=owner,
                                   request=req.model_dump(mode="json"), order=order.to_dict(),
-                                  preview=_jsonable(preview), risk=decision.to_dict(), passed=decision.passed)
+                                  preview=plain(preview), risk=decision.to_dict(), passed=decision.passed)
         self.audit.append("order.staged", actor=principal.label, ledger=ledger, data={
             "ticket_id": ticket_id, "order": order.to_dict(), "net_price": preview["net_price"],
             "max_loss": preview["max_loss"], "risk_passed": decision.passed})
@@ -470,18 +471,6 @@ def _ledger(ledger: Any) -> str:
     if value not in LEDGERS:
         raise InvalidInput(f"account must be paper or live, not {ledger!r}", field="account")
     return value
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, (datetime, date)):
-        return obj.isoformat()
-    return obj
 
 
 __all__ = ["ExecutionService", "Ticket"]

@@ -49,13 +49,17 @@ class TicketStore:
         with self.db.session(ledger) as s:
             return s.get(TicketRow, ticket_id)
 
-    def claim(self, ledger: str, ticket_id: str, *, person: str) -> TicketRow:
-        """Mark the ticket confirmed by ``person`` exactly once, or raise :class:`TicketError`."""
+    def _owned(self, ledger: str, ticket_id: str, person: str) -> TicketRow:
         row = self.get(ledger, ticket_id)
         if row is None:
             raise TicketError(f"unknown ticket {ticket_id}")
         if row.owner != person:
             raise TicketError(f"ticket {ticket_id} belongs to someone else")
+        return row
+
+    def claim(self, ledger: str, ticket_id: str, *, person: str) -> TicketRow:
+        """Mark the ticket confirmed by ``person`` exactly once, or raise :class:`TicketError`."""
+        row = self._owned(ledger, ticket_id, person)
         if row.status == "confirmed":
             raise TicketError(f"ticket {ticket_id} was already confirmed (order {row.order_id})")
         if row.status == "cancelled":
@@ -78,11 +82,7 @@ class TicketStore:
             s.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(status=status))
 
     def cancel(self, ledger: str, ticket_id: str, *, person: str) -> None:
-        row = self.get(ledger, ticket_id)
-        if row is None:
-            raise TicketError(f"unknown ticket {ticket_id}")
-        if row.owner != person:
-            raise TicketError(f"ticket {ticket_id} belongs to someone else")
+        row = self._owned(ledger, ticket_id, person)
         if row.status != "staged":
             raise TicketError(f"ticket {ticket_id} is {row.status}: nothing to cancel")
         self.set_status(ledger, ticket_id, "cancelled")

@@ -53,11 +53,12 @@ class AuditHead(CommonBase):
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """JSON-able copy: Decimals as strings (exact), datetimes ISO 8601, enums by value."""
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     if isinstance(obj, Decimal):
         return str(obj)
     if isinstance(obj, (datetime, date)):
@@ -100,7 +101,7 @@ class AuditLog:
     def append(self, kind: str, *, actor: str, data: dict | None = None,
                ledger: str | None = None) -> dict:
         """Append one record (its own transaction) and return it as a dict."""
-        payload = _plain(data or {})
+        payload = plain(data or {})
         ts = datetime.now(UTC)
         with self.db.session(None) as s:
             head = self._lock_head(s)
