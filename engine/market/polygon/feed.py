@@ -110,8 +110,7 @@ class PolygonFeed:
             if pruned:
                 log.info("pruned %d day partition(s) past the bar retention", pruned)
         self.started = True
-        for market in {vendor_topic(s)[0] for s in self.symbols}:
-            self._ensure_stream(market)
+        await self.subscribe(sorted(self.symbols))  # opens the streams (again, after a stop)
 
     async def stop(self) -> None:
         self.started = False

@@ -185,6 +185,11 @@ async def test_disconnect_midstream_reconnects_and_resubscribes(server, tmp_path
         assert q.symbol == "QQQ"
         s = feed.stats()["streams"]["stocks"]
         assert s["connects"] == 2 and s["disconnects"] == 1 and s["connected"]
+        # a stopped feed started again reopens its streams with every subscription
+        await feed.stop()
+        n = len(server.conns)
+        await feed.start()
+        await server.wait_subscribed("stocks", {"Q.SPY", "Q.QQQ"}, after=n)
 
 
 async def test_stale_stream_is_detected_and_reconnected(server, tmp_path):
