@@ -9,6 +9,7 @@ secret appears — in the answer, in anything sent to the model, in tool outputs
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -17,11 +18,37 @@ from pydantic import Field
 from agent.core import Assistant
 from agent.safety import envelope
 from engine.core.principal import Principal
+from engine.runtime import Engine
+from engine.settings import load_settings
 from tests.integration.agent.conftest import PERSON, SECRETS, assert_no_secret
-from tests.loopback.openai_server import call, say
+from tests.loopback.openai_server import OpenAIServer, call, say
 from tools.catalog import load
 from tools.common import Args, Out
 from tools.registry import Effect, Registry, ToolSpec
+
+
+# One engine and one loopback server for the whole module: every case must leave them untouched
+# (no order, no confirmation, same mode/limits), which is exactly what each case asserts.
+@pytest.fixture(scope="module")
+def server():
+    with OpenAIServer() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def llm_engine(server, tmp_path_factory):
+    eng = Engine(load_settings(home=tmp_path_factory.mktemp("inj-home"), sim_start="2026-11-20T10:30:00-05:00",
+                               openai_base_url=server.base_url, **SECRETS))
+    yield eng
+    asyncio.run(eng.close())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_script(server):
+    server.script.clear()
+    server.requests.clear()
+    server.headers.clear()
+
 
 LIVE_ORDER = {"underlying": "SPY", "legs": [{"right": "call", "strike": 650, "side": "buy"}], "quantity": 500,
               "order_type": "market"}

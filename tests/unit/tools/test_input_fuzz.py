@@ -48,7 +48,7 @@ def _check(spec, args) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzzed_arguments_never_crash(spec, data):
     _check(spec, data.draw(_args_for(spec)))
@@ -56,7 +56,7 @@ def test_fuzzed_arguments_never_crash(spec, data):
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 @given(raw=_json)
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 def test_non_object_arguments_are_refused_cleanly(spec, raw):
     if isinstance(raw, dict) or raw is None:
         return
