@@ -44,9 +44,13 @@ def quote(symbol: str = typer.Argument(..., help="SPY, QQQ, IWM, VIX or an OCC o
 
 def chain(underlying: str = typer.Argument(..., help="SPY, QQQ, IWM or VIX"),
           expiry: str = typer.Option("0dte", "--expiry", help='"0dte" or a date YYYY-MM-DD'),
-          strikes: int = typer.Option(10, "--strikes", min=1, max=500, help="Strikes either side of ATM"),
+          strikes: int = typer.Option(10, "--strikes", help="Strikes either side of ATM (1-500)"),
           as_json: bool = JSON_OPTION) -> None:
     """Option chain of one expiry with bid/ask, IV and Greeks, near the money."""
+    if not 1 <= strikes <= 500:  # checked here, not by typer, so --json gets the JSON error shape
+        from engine.core.errors import InvalidInput
+
+        raise InvalidInput(f"--strikes must be between 1 and 500, not {strikes}", field="strikes")
     ch = run(with_engine(lambda engine: engine.chain(underlying, expiry)))
     if as_json:
         print_json(chain_payload(ch, strikes))

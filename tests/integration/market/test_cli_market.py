@@ -66,6 +66,7 @@ def test_chain_vix_dated_expiry_and_0dte_refusal():
     (("chain", "SPY", "--expiry", "2026-13-01"), "invalid_input", "2026-13-01"),
     (("chain", "SPY", "--expiry", "2026-11-21"), "invalid_input", "2026-11-21"),
     (("chain", "XYZ"), "unknown_symbol", "XYZ"),
+    (("chain", "SPY", "--strikes", "0"), "invalid_input", "--strikes"),
 ])
 def test_errors_exit_2_with_one_line(args, etype, needle):
     r = invoke(*args, "--json")
