@@ -14,7 +14,7 @@ from datetime import time
 TICKERS = ("spy", "qqq", "iwm", "vix", "spx", "ndx", "rut")
 _TICKER_ALIASES = {"s&p": "spy", "s&p500": "spy", "sp500": "spy", "spx500": "spy", "nasdaq": "qqq",
                    "qs": "qqq", "cubes": "qqq", "russell": "iwm", "rty": "iwm", "small caps": "iwm",
-                   "volatility index": "vix"}
+                   "volatility index": "vix", "the market": "spy", "the s&p": "spy"}
 STRUCTURE_WORDS = {"iron_condor": "iron_condor", "iron_butterfly": "iron_butterfly", "butterfly": "butterfly",
                    "straddle": "straddle", "strangle": "strangle", "vertical": "vertical", "spread": "vertical",
                    "calendar": "calendar"}

@@ -84,7 +84,8 @@ def intent(t: str, e: Entities, today: date) -> str | None:
     if _has(t, r"\b(?:tax|taxes|wash|s1256|8949|6781|schedule d|capital gains?|cost basis|irs)\b"):
         return "tax_summary"
     if _has(t, r"\bbacktest\b|\bwould (?:have|of) (?:done|performed|worked|made|returned)\b|\bhave done\b|"
-               r"\bhistorically\b|\bsimulate\b|^(?:test|run)\b") or (
+               r"\bhistorically\b|\bsimulate\b|^(?:test|run)\b|\bwhat if i (?:had )?(?:sold|bought|traded|ran)\b|"
+               r"\bevery (?:day|session|morning)\b") or (
             _has(t, r"\b(?:how did|how has|how would|how have)\b") and structure and dates.find_range(t, today)):
         return "backtest"
     if (_has(t, r"\b(?:cancel|canceling)\b") and _has(t, r"\border\b|#|\b[a-z]*\d[\w-]*\b")) or \
@@ -103,7 +104,8 @@ def intent(t: str, e: Entities, today: date) -> str | None:
     if _has(t, r"\b(?:greeks|delta|gamma|theta|vega|exposure|beta)\b") and \
             _has(t, r"\b(?:my|i|i am|portfolio|net|book|total|overall|am i|we)\b") and not _has(t, r"\bchain\b"):
         return "portfolio_greeks"
-    if _has(t, r"\b(?:pnl|profit|profits|made|make|lost|lose|losing|earned|up or down|how am i doing|how i am doing|"
+    if _has(t, r"\b(?:am i|are we|i am)\s+(?:up|down)\b") or \
+            _has(t, r"\b(?:pnl|profit|profits|made|make|lost|lose|losing|earned|up or down|how am i doing|how i am doing|"
                r"how much (?:did|have) (?:i|we)|in the (?:red|green)|performance|returns?)\b"):
         return "pnl"
     if _has(t, r"\b(?:risk|limits?|kill_switch|buying_power|halted|margin used|how much room)\b"):
@@ -121,7 +123,8 @@ def intent(t: str, e: Entities, today: date) -> str | None:
         return "chain"
     if e.occ or _has(t, r"\b(?:quote|price|trading|trade at|last|bid|ask|level|where is|at now|mark|worth|cost|"
                        r"ticker|spot|now|how is|current)\b|\bat$") or (e.tickers and len(t.split()) <= 3):
-        return "quote"
+        # something we do not quote ("what's bitcoin at") is off-topic, not a SPY quote
+        return "quote" if (e.tickers or e.occ or e.strikes) else None
     return None
 
 
@@ -230,6 +233,8 @@ def _backtest_args(t: str, e: Entities, today: date, context: dict) -> dict:
     side = p.get("side")
     if side and args["strategy"] in ("straddle", "strangle", "butterfly", "vertical"):
         args["side"] = side
+    if p.get("right") and args["strategy"] in ("vertical", "butterfly", "calendar"):
+        args["right"] = p["right"]
     if e.quantity:
         args["quantity"] = e.quantity
     if e.take_profit is not None:
