@@ -11,7 +11,8 @@ The server behaves like the vendor where the client can tell: Bearer-key auth (4
 vendor's error body on a bad key), cursor pagination through ``next_url``, the WebSocket
 handshake (``connected`` status → ``auth`` → ``auth_success``/``auth_failed`` →
 ``subscribe``/``unsubscribe`` with ``success`` statuses). Test controls: :meth:`throttle`
-(next N requests answer 429 with ``Retry-After``), :meth:`push` (send a frame to every open
+(next N requests answer 429 with ``Retry-After``), ``reject_handshakes`` (next N WebSocket
+handshakes answer HTTP 503), :meth:`push` (send a frame to every open
 connection of a market), :meth:`drop` (abort the TCP connection mid-stream, no close frame),
 and records of requests, connections and subscriptions.
 
@@ -31,6 +32,7 @@ import math
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -67,6 +69,8 @@ class PolygonLoopback:
         self._throttle_left = 0
         self._retry_after = "0"
         self.conns: list[WsConn] = []
+        self.reject_handshakes = 0  # the next N WebSocket handshakes get HTTP 503
+        self.rejected = 0
         self._static = self._index_static()
         self._ws_examples = self._ws_templates()
         self._runner: web.AppRunner | None = None
@@ -301,6 +305,13 @@ class PolygonLoopback:
         finally:
             rec.closed = True
 
+    def _process_request(self, conn: ServerConnection, request):
+        if self.reject_handshakes > 0:
+            self.reject_handshakes -= 1
+            self.rejected += 1
+            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "busy, try later\n")
+        return None
+
     def open_conns(self, market: str) -> list[WsConn]:
         return [c for c in self.conns if c.market == market and not c.closed and c.authed]
 
@@ -345,7 +356,7 @@ class PolygonLoopback:
         await site.start()
         port = self._runner.addresses[0][1]
         self.rest_url = f"http://127.0.0.1:{port}"
-        self._ws_server = await serve(self._ws, "127.0.0.1", 0)
+        self._ws_server = await serve(self._ws, "127.0.0.1", 0, process_request=self._process_request)
         ws_port = next(iter(self._ws_server.sockets)).getsockname()[1]
         self.ws_url = f"ws://127.0.0.1:{ws_port}"
         return self

@@ -123,6 +123,7 @@ class StreamConnection:
         self.connects = 0
         self.disconnects = 0
         self.stale_events = 0
+        self.handler_errors = 0
         self.connected = False
         self.stale = False
         self.error: AuthError | None = None
@@ -161,11 +162,18 @@ class StreamConnection:
         for st in frame.statuses:
             if st.get("status") not in ("connected", "auth_success", "success"):
                 log.warning("polygon %s server status %s: %s", self.market, st.get("status"), st.get("message"))
-        self._on_frame(frame)
+        try:
+            self._on_frame(frame)
+        except Exception:  # a consumer's bug must not tear the connection down
+            self.handler_errors += 1
+            log.exception("polygon %s: frame handler failed (the stream stays up)", self.market)
 
     async def _watchdog(self, client) -> None:
         while True:
             await asyncio.sleep(min(1.0, self.stale_after / 4))
+            if client.websocket is None:  # still connecting: the backoff governs, not staleness
+                self.last_frame = time.monotonic()
+                continue
             quiet = time.monotonic() - self.last_frame
             if self.topics and quiet > self.stale_after and self.expect_data():
                 self.stale = True

@@ -192,6 +192,17 @@ async def test_disconnect_midstream_reconnects_and_resubscribes(server, tmp_path
         await server.wait_subscribed("stocks", {"Q.SPY", "Q.QQQ"}, after=n)
 
 
+async def test_refused_handshakes_are_retried_with_backoff(server, tmp_path):
+    server.reject_handshakes = 3
+    t0 = time.monotonic()
+    async with running(server, tmp_path) as feed:
+        await server.wait_subscribed("stocks", {"Q.SPY"}, timeout=10)
+        assert server.rejected == 3
+        # three waits drawn from U[d/2, d] with d = 0.05, 0.1, 0.2 (capped at 0.2): at least 0.125 s
+        assert time.monotonic() - t0 >= 0.12
+        assert feed.stats()["streams"]["stocks"]["connects"] == 1  # one supervised attempt, retried inside
+
+
 async def test_stale_stream_is_detected_and_reconnected(server, tmp_path):
     async with running(server, tmp_path, stale_after=0.3, expect_data=lambda: True) as feed:
         first = await server.wait_subscribed("stocks", {"Q.SPY"})
