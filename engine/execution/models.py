@@ -215,3 +215,13 @@ class ModeRow(CommonBase):
     mode: Mapped[str] = mapped_column(String(8), default="paper")
     set_by: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EngineStateRow(CommonBase):
+    """Installation-wide facts of the execution part (e.g. the last risk/fill settings seen)."""
+
+    __tablename__ = "execution_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

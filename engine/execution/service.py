@@ -87,6 +87,7 @@ class ExecutionService:
         self._brokers[ledger] = broker
         if not broker.connected:
             await broker.connect()
+        self._audit_settings_change()
         oms = OrderManager(self.db, self.audit, broker, ledger, market_now=self.market.clock.now)
         if ledger == "paper":
             with self.db.session(ledger) as s:
@@ -95,6 +96,32 @@ class ExecutionService:
         self._managers[ledger] = oms
         await self.poll(ledger)
         return oms
+
+    def _audit_settings_change(self) -> None:
+        """Audit risk/fill/trading settings that differ from the last ones this installation ran with."""
+        from engine.execution.models import EngineStateRow, utcnow
+
+        if getattr(self, "_settings_checked", False):
+            return
+        self._settings_checked = True
+        s = self.settings
+        now = {"risk": s.risk.model_dump(mode="json"), "fills": s.fills.model_dump(mode="json"),
+               "live_trading": s.live_trading, "live_broker": s.live_broker,
+               "ticket_ttl_seconds": s.ticket_ttl_seconds, "stale_quote_seconds": s.stale_quote_seconds}
+        flat = {f"{k}.{kk}" if isinstance(v, dict) else k: vv
+                for k, v in now.items() for kk, vv in (v.items() if isinstance(v, dict) else [(None, v)])}
+        with self.db.session(None) as sess:
+            row = sess.get(EngineStateRow, "settings")
+            before = row.value if row else None
+            if before == flat:
+                return
+            if row is None:
+                sess.add(EngineStateRow(key="settings", value=flat, updated_at=utcnow()))
+            else:
+                row.value, row.updated_at = flat, utcnow()
+        changed = {k: [None if before is None else before.get(k), v] for k, v in flat.items()
+                   if before is None or before.get(k) != v}
+        self.audit.append("settings.change", actor="settings", data={"first_run": before is None, "changed": changed})
 
     async def poll(self, ledger: str = "paper") -> int:
         """Let the paper broker re-examine resting orders, and book what it did."""

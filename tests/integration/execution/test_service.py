@@ -259,3 +259,15 @@ async def test_greeks_and_pnl(svc):
 async def test_audit_verify_after_a_session(svc, audit):
     await svc.confirm((await svc.stage(SPREAD, ALICE)).ticket_id, ALICE)
     assert AuditLog(svc.db).verify()[0]
+
+
+async def test_settings_changes_are_audited(settings, db, market, audit):
+    first = ExecutionService(settings, db=db, market=market, audit=audit)
+    await first.risk_status("paper")
+    assert audit.tail(50, kind="settings.change")[-1]["data"]["first_run"] is True
+    await ExecutionService(settings, db=db, market=market, audit=audit).risk_status("paper")
+    assert len(audit.tail(50, kind="settings.change")) == 1  # unchanged: nothing new
+    settings.risk.max_contracts_per_order = 7
+    await ExecutionService(settings, db=db, market=market, audit=audit).risk_status("paper")
+    rec = audit.tail(50, kind="settings.change")[-1]["data"]
+    assert rec["changed"] == {"risk.max_contracts_per_order": [20, 7]}
