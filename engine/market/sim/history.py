@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 from engine.market import calendar
 from engine.market.sim.market import SimMarket
 from engine.market.sim.params import DEFAULT_PARAMS, SimParams
@@ -24,11 +26,15 @@ def synthetic_minute_bars(symbol: str, start_day: date, n_sessions: int, seed: i
         raise ValueError("n_sessions must be at least 1")
     day = start_day if calendar.is_session(start_day) else calendar.next_session(start_day)
     market = SimMarket(seed, params)
-    rows = []
+    starts, blocks, volumes = [], [], []
     for _ in range(n_sessions):
-        rows.extend(market.session_minute_bars(symbol, day))
+        open_ts, offsets, ohlc, vols = market.session_bar_arrays(symbol, day, 60)
+        starts.append(int(open_ts.timestamp()) + offsets)
+        blocks.append(ohlc)
+        volumes.append(vols)
         day = calendar.next_session(day)
-    idx = pd.DatetimeIndex([b.start for b in rows], name="start")
-    return pd.DataFrame({"open": [b.open for b in rows], "high": [b.high for b in rows],
-                         "low": [b.low for b in rows], "close": [b.close for b in rows],
-                         "volume": pd.array([b.volume for b in rows], dtype="int64")}, index=idx)
+    idx = pd.to_datetime(np.concatenate(starts), unit="s", utc=True).tz_convert("America/New_York")
+    idx.name = "start"
+    ohlc = np.vstack(blocks)
+    return pd.DataFrame({"open": ohlc[:, 0], "high": ohlc[:, 1], "low": ohlc[:, 2], "close": ohlc[:, 3],
+                         "volume": np.concatenate(volumes).astype(np.int64)}, index=idx)

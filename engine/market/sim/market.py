@@ -194,6 +194,15 @@ class SimMarket:
         agree exactly); the last bar of a session is shorter when the interval does not divide
         it. Volume: each minute's shares spread evenly over its seconds (VIX: 0).
         """
+        open_ts, offsets, ohlc, vols = self.session_bar_arrays(symbol, day, interval_s)
+        sym = symbol.upper()
+        return [Bar(sym, open_ts + timedelta(seconds=int(off)), o, h, lo, c, int(v), interval_s,
+                    round((o + h + lo + c) / 4.0, 4))
+                for off, (o, h, lo, c), v in zip(offsets, ohlc.tolist(), vols, strict=True)]
+
+    def session_bar_arrays(self, symbol: str, day: date, interval_s: int = 60):
+        """The columns behind :meth:`session_bars`: (open instant, start offsets in seconds,
+        OHLC array (n, 4) rounded to cents, volumes) — for callers that want frames, not objects."""
         if not 1 <= interval_s <= 86_400:
             raise InvalidInput(f"interval_s must be 1..86400 seconds, not {interval_s}", field="interval_s")
         col = self._column(symbol)
@@ -202,22 +211,16 @@ class SimMarket:
         px = path.prices[:, col]
         starts = np.arange(0, n, interval_s)
         ends = np.minimum(starts + interval_s, n)
-        highs = np.maximum.reduceat(px[:n], starts)
-        lows = np.minimum.reduceat(px[:n], starts)
-        highs, lows = np.maximum(highs, px[ends]), np.minimum(lows, px[ends])
+        highs = np.maximum(np.maximum.reduceat(px[:n], starts), px[ends])
+        lows = np.minimum(np.minimum.reduceat(px[:n], starts), px[ends])
         if col < 3:
-            per_second = np.repeat(path.minute_volume[:, col] / 60.0, 60)
-            cum = np.concatenate([[0.0], np.cumsum(per_second)])
+            cum = np.concatenate([[0.0], np.cumsum(np.repeat(path.minute_volume[:, col] / 60.0, 60))])
             cum = np.concatenate([cum, np.full(max(0, n + 1 - len(cum)), cum[-1])])
             vols = np.rint(cum[ends] - cum[starts]).astype(np.int64)
         else:
             vols = np.zeros(len(starts), dtype=np.int64)
-        out = []
-        for j, s0 in enumerate(starts):
-            o, h, lo, c = (round(float(x), 2) for x in (px[s0], highs[j], lows[j], px[ends[j]]))
-            out.append(Bar(symbol.upper(), path.open_ts + timedelta(seconds=int(s0)), o, h, lo, c, int(vols[j]),
-                           interval_s, round((o + h + lo + c) / 4.0, 4)))
-        return out
+        ohlc = np.round(np.column_stack([px[starts], highs, lows, px[ends]]), 2)
+        return path.open_ts, starts, ohlc, vols
 
     def session_minute_bars(self, symbol: str, day: date) -> list[Bar]:
         """All one-minute bars of ``symbol`` in session ``day`` (start-labelled, NY time)."""
