@@ -184,14 +184,18 @@ class _Turn:
         return call
 
     async def run(self, text: str) -> None:
+        mode = self.a.mode
         try:
-            mode = self.a.mode
-            if not text:
-                self.token(answers.fixed("greeting"))
-            elif mode == "llm":
-                await self._llm(text)
-            else:
-                await self._offline(text)
+            try:
+                if not text:
+                    self.token(answers.fixed("greeting"))
+                elif mode == "llm":
+                    await self._llm(text)
+                else:
+                    await self._offline(text)
+            except Exception as err:  # a failing part ends the turn politely, never the conversation
+                log.exception("assistant turn failed")
+                self.token(f"\nSorry, that failed inside the assistant ({type(err).__name__}); nothing was changed.")
             answer = "".join(self.answer_parts).strip()
             result = AskResult(answer=answer, tool_calls=self.calls, pending_confirmation=self.pending,
                                orders_placed=[], thread_id=self.thread_id, mode=mode)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from agent import answers, prompts
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MODEL_CALLS = 8
+#: The turn whose tool calls are running (a context variable: concurrent turns never mix).
+_TURN: ContextVar[_Turn | None] = ContextVar("smart0dte_turn", default=None)
 
 
 def chat_model(settings: Any) -> Any:
@@ -47,7 +50,6 @@ class LLMRunner:
         from langchain_core.messages import ToolMessage
 
         self.assistant = assistant
-        self._turn: _Turn | None = None
         runner = self
 
         class RouteThroughRegistry(AgentMiddleware):
@@ -72,8 +74,9 @@ class LLMRunner:
 
     async def execute(self, name: str, args: Any, call_id: str | None) -> str:
         """Run one model-requested tool call in the current turn; the enveloped result."""
-        turn = self._turn
-        assert turn is not None, "tool call outside a turn"
+        turn = _TURN.get()
+        if turn is None:
+            raise RuntimeError("a tool call outside an assistant turn")
         call = ToolCall(str(name), args if isinstance(args, dict) else {"_raw": args}, call_id=call_id)
         call = await turn.tool(call)
         if call.ok:
@@ -98,7 +101,7 @@ class LLMRunner:
         from langchain_core.messages import AIMessage, AIMessageChunk
         from langgraph.errors import GraphRecursionError
 
-        self._turn = turn
+        reset = _TURN.set(turn)
         final_text = ""
         streamed: list[str] = []
         try:
@@ -124,7 +127,7 @@ class LLMRunner:
             await turn._offline(text)
             return
         finally:
-            self._turn = None
+            _TURN.reset(reset)
         if not "".join(streamed).strip() and not final_text:
             for call in turn.calls:  # the model said nothing: show the data by template
                 turn.token(answers.for_call(call) + "\n")
