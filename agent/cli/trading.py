@@ -75,6 +75,7 @@ def confirm(ticket_id: str = typer.Argument(..., help="Ticket id from order stag
     async def go(engine):
         account = engine.execution.ticket_account(ticket_id)
         if account == "live":
+            await engine.execution.require_live(person())  # armed, broker, live mode, role: before any prompt
             if yes:
                 fail("--yes is not accepted for live orders: type the ticket id to confirm", as_json,
                      type_="permission_denied")

@@ -242,7 +242,7 @@ class ExecutionService:
             raise PermissionDenied("only a person can confirm an order; a tool, model or service cannot")
         ledger = self._ticket_ledger(ticket_id)
         if ledger == "live":
-            await self._require_live(principal)
+            await self.require_live(principal)
         row = self.tickets.claim(ledger, ticket_id, person=principal.id)
         self.audit.append("order.confirmed", actor=principal.label, ledger=ledger, data={"ticket_id": ticket_id})
         order = BrokerOrder.from_dict(row.order)
@@ -340,7 +340,8 @@ class ExecutionService:
         if self.settings.live_broker == "none":
             raise PermissionDenied("no live broker is configured (SMART0DTE_LIVE_BROKER=ib)")
 
-    async def _require_live(self, principal: Principal) -> None:
+    async def require_live(self, principal: Principal) -> None:
+        """Raise PermissionDenied unless ``principal`` may confirm a live order now."""
         self._require_live_possible()
         if await self.trading_mode() != "live":
             raise PermissionDenied("trading mode is paper: a person must switch to live first")
