@@ -73,9 +73,3 @@ def test_chat_person_confirms_with_y():
     assert "Confirm? [y/N]" in p.stdout and "Done" in p.stdout
     orders = json.loads(cli("tool", "orders", "{}").stdout)["orders"]
     assert len(orders) == 1 and orders[0]["status"] == "filled"
-
-
-def test_chat_anything_but_yes_declines():
-    p = cli("chat", "--offline", stdin="buy 1 spy 0dte 30 delta call at market\nsure, go ahead\n/quit\n")
-    assert "Confirm? [y/N]" in p.stdout and "nothing was sent" in p.stdout
-    assert json.loads(cli("tool", "orders", "{}").stdout)["orders"] == []
