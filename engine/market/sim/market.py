@@ -9,6 +9,7 @@ close; after the close: the close), and every quote and chain names that ``sessi
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -206,21 +207,10 @@ class SimMarket:
         if not 1 <= interval_s <= 86_400:
             raise InvalidInput(f"interval_s must be 1..86400 seconds, not {interval_s}", field="interval_s")
         col = self._column(symbol)
-        path = self.path(day)
-        n = path.seconds
-        px = path.prices[:, col]
-        starts = np.arange(0, n, interval_s)
-        ends = np.minimum(starts + interval_s, n)
-        highs = np.maximum(np.maximum.reduceat(px[:n], starts), px[ends])
-        lows = np.minimum(np.minimum.reduceat(px[:n], starts), px[ends])
-        if col < 3:
-            cum = np.concatenate([[0.0], np.cumsum(np.repeat(path.minute_volume[:, col] / 60.0, 60))])
-            cum = np.concatenate([cum, np.full(max(0, n + 1 - len(cum)), cum[-1])])
-            vols = np.rint(cum[ends] - cum[starts]).astype(np.int64)
-        else:
-            vols = np.zeros(len(starts), dtype=np.int64)
-        ohlc = np.round(np.column_stack([px[starts], highs, lows, px[ends]]), 2)
-        return path.open_ts, starts, ohlc, vols
+        if not calendar.is_session(day):
+            raise NoData(f"{day.isoformat()} is not a trading session")
+        open_ts, starts, ohlc, vols = _bar_block(self.seed, day, self.params, interval_s)
+        return open_ts, starts, ohlc[col], vols[col]
 
     def session_minute_bars(self, symbol: str, day: date) -> list[Bar]:
         """All one-minute bars of ``symbol`` in session ``day`` (start-labelled, NY time)."""
@@ -242,3 +232,22 @@ class SimMarket:
             raise UnknownSymbol(f"simulated bars exist for {', '.join(SYMBOLS)}, not {symbol!r}")
         return COLUMN[inst.symbol]
 
+
+@lru_cache(maxsize=512)
+def _bar_block(seed: int, day: date, params: SimParams, interval_s: int):
+    """Bars of all four symbols of one session at once (cached: a backtest asks for SPY and then
+    VIX over the same sessions, and a bar block is ~50 kB where a one-second path is ~750 kB)."""
+    path = session_path(seed, day, params)
+    n = path.seconds
+    px = path.prices
+    starts = np.arange(0, n, interval_s)
+    ends = np.minimum(starts + interval_s, n)
+    highs = np.maximum(np.maximum.reduceat(px[:n], starts, axis=0), px[ends])
+    lows = np.minimum(np.minimum.reduceat(px[:n], starts, axis=0), px[ends])
+    ohlc = np.round(np.stack([px[starts], highs, lows, px[ends]], axis=-1), 2)  # (bars, 4 symbols, 4)
+    cum = np.vstack([np.zeros((1, 3)), np.cumsum(np.repeat(path.minute_volume / 60.0, 60, axis=0), axis=0)])
+    if len(cum) < n + 1:  # a session whose length is not whole minutes: hold the last total
+        cum = np.vstack([cum, np.repeat(cum[-1:], n + 1 - len(cum), axis=0)])
+    vols = np.rint(cum[ends] - cum[starts]).astype(np.int64)
+    vols = np.column_stack([vols, np.zeros(len(starts), dtype=np.int64)])  # VIX has no volume
+    return path.open_ts, starts, np.ascontiguousarray(ohlc.transpose(1, 0, 2)), np.ascontiguousarray(vols.T)
