@@ -438,7 +438,8 @@ class LoopbackTWS:
             fee = round(COMMISSION_PER_CONTRACT * shares if li.sec_type == "OPT" else 0.0, 2)
             if k == 1:
                 fee = round(fee + commission_due - COMMISSION_PER_CONTRACT * contracts, 2)
-            prior = sum(e.shares for e in self.executions if e.order is o and e.contract_fields[0] == li.con_id)
+            prior = o.leg_filled.get(li.con_id, 0.0)
+            o.leg_filled[li.con_id] = prior + ratio * qty
             execs.append(ServerExecution(f"{base}.{k:02d}", o, li.contract_fields(), stamp, o.account,
                                          "CBOE" if li.exchange == "SMART" else li.exchange,
                                          "BOT" if d > 0 else "SLD", shares, leg_price, prior + shares,

@@ -221,6 +221,7 @@ class ServerOrder:
     filled: float = 0.0
     avg_fill_price: float = 0.0
     last_fill_price: float = 0.0
+    leg_filled: dict[int, float] = field(default_factory=dict)   # conId → shares filled so far
     completed_time: str = ""
     completed_status: str = ""      # IB's words, e.g. "Cancelled by Trader"
 

@@ -319,19 +319,24 @@ class IBBroker(Resync):
             plain(ex.price), ts, "add" if ex.lastLiquidity == 1 else "remove",
             None if commission is None else plain(commission)))
 
+    def _is_done(self, coid: str) -> bool:
+        t = self._orders.get(coid)
+        return t is not None and ((t.last is not None and t.last.status.is_terminal)
+                                  or (t.held is not None and t.held.status.is_terminal)
+                                  or (t.trade is not None and t.trade.isDone()))
+
     def _emit_ready(self, force: bool = False) -> list[Fill]:
-        done = frozenset(k for k, t in self._orders.items()
-                         if (t.last is not None and t.last.status.is_terminal)
-                         or (t.held is not None and t.held.status.is_terminal)
-                         or (t.trade is not None and t.trade.isDone()))
-        fills = self._assembler.ready(force=force, done=done)
+        fills = self._assembler.ready(force=force, done=self._is_done)
+        touched = set()
         for f in fills:
             self._fills[f.exec_id] = f
             t = self._orders.get(f.client_order_id)
             if t is not None:
                 t.delivered_units += f.quantity
+                touched.add(f.client_order_id)
             self._publish(f)
-        for t in self._orders.values():
+        for coid in touched:  # statuses that were waiting for these fills
+            t = self._orders[coid]
             if t.held is not None and t.held.filled_quantity <= t.delivered_units:
                 self._refresh(t, force=True)
         return fills

@@ -16,6 +16,7 @@ order IB has finished, pairs leg executions into units even without BAG records.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -65,6 +66,7 @@ class FillAssembler:
         self._seen: set[str] = set()
         self._commissions: dict[str, Decimal] = {}
         self._execs: dict[str, LegExec] = {}
+        self._pending: set[str] = set()  # orders with executions not yet turned into fills
 
     def track(self, order: BrokerOrder, broker_order_id: str | None) -> None:
         book = self._books.get(order.client_order_id)
@@ -85,24 +87,30 @@ class FillAssembler:
             leg.commission = self._commissions[leg.exec_id]
         self._execs[leg.exec_id] = leg
         self._books[client_order_id].legs.setdefault(leg.symbol, deque()).append(leg)
+        self._pending.add(client_order_id)
 
     def add_combo(self, client_order_id: str, combo: ComboExec) -> None:
         if combo.exec_id in self._seen or client_order_id not in self._books:
             return
         self._seen.add(combo.exec_id)
         self._books[client_order_id].combos.append(combo)
+        self._pending.add(client_order_id)
 
     def add_commission(self, exec_id: str, amount: Decimal) -> None:
         self._commissions[exec_id] = amount
         if exec_id in self._execs:
             self._execs[exec_id].commission = amount
 
-    def ready(self, *, force: bool = False, done: frozenset[str] = frozenset()) -> list[Fill]:
-        """Fills now complete. ``force`` stops waiting for commissions; orders in ``done`` (IB says
-        they are finished) may pair leg executions into units without BAG records."""
+    def ready(self, *, force: bool = False, done: Callable[[str], bool] = lambda _coid: False) -> list[Fill]:
+        """Fills now complete. ``force`` stops waiting for commissions; orders for which ``done``
+        is true (IB says they are finished) may pair leg executions into units without BAG records.
+        Only orders with executions not yet turned into fills are looked at."""
         out: list[Fill] = []
-        for coid, book in self._books.items():
-            out += self._drain(coid, book, force=force, done=coid in done)
+        for coid in list(self._pending):
+            book = self._books[coid]
+            out += self._drain(coid, book, force=force, done=done(coid))
+            if not book.combos and not any(book.legs.values()):
+                self._pending.discard(coid)
         return out
 
     # --- internals --------------------------------------------------------------------------
