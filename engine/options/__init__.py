@@ -1,29 +1,63 @@
-"""Options analytics: BSM prices and Greeks, implied volatility, American prices, chains, surfaces.
+"""Options analytics: BSM prices and Greeks, implied volatility, American prices, time to expiry,
+chains, smiles and surfaces, portfolio Greeks and scenarios.
 
-Public surface (numpy in, numpy out, every array argument broadcasts)::
+The contract (numpy in, numpy out, every array argument broadcasts; bad numbers give NaN
+element-wise, shape mismatches raise ``ValueError``)::
 
     from engine.options import bsm_price, bsm_greeks, implied_vol
 
-See :mod:`engine.options.bsm` for units and bad-input rules, :mod:`engine.options.iv` for the
-implied-volatility kernel, :mod:`engine.options.chain` for :class:`Chain`.
+    bsm_price(is_call, S, K, T, r, q, sigma) -> ndarray
+    bsm_greeks(is_call, S, K, T, r, q, sigma) -> {"delta", "gamma", "vega", "theta", "rho"}
+    implied_vol(price, is_call, S, K, T, r, q) -> ndarray
+
+Also here: :func:`american_price` (Bjerksund–Stensland), :func:`theta_per_day` /
+:func:`vega_per_point` (display units), :func:`time_to_expiry` (0DTE clock), and — imported on
+first use, so ``import engine.options`` stays light — ``Chain`` (:mod:`engine.options.chain`),
+``fit_smile``/``term_structure``/``expected_move``/``iv_rank`` (:mod:`engine.options.surface`),
+``portfolio_greeks``/``scenario_grid`` (:mod:`engine.options.portfolio`) and ``parity_forward``.
 """
 
+from __future__ import annotations
+
+import importlib
+
+from engine.options.american import american_price
 from engine.options.bsm import (
     DAYS_PER_YEAR,
     MINUTES_PER_YEAR,
     bsm_greeks,
     bsm_price,
+    bsm_price_and_greeks,
     theta_per_day,
     vega_per_point,
 )
 from engine.options.iv import implied_vol
 
-__all__ = [
-    "DAYS_PER_YEAR",
-    "MINUTES_PER_YEAR",
-    "bsm_greeks",
-    "bsm_price",
-    "implied_vol",
-    "theta_per_day",
-    "vega_per_point",
+_LAZY = {
+    "time_to_expiry": "engine.options.expiry",
+    "expiry_moment": "engine.options.expiry",
+    "Chain": "engine.options.chain",
+    "ChainSide": "engine.options.chain",
+    "fit_smile": "engine.options.surface",
+    "term_structure": "engine.options.surface",
+    "expected_move": "engine.options.surface",
+    "calendar_arbitrage": "engine.options.surface",
+    "iv_rank": "engine.options.surface",
+    "portfolio_greeks": "engine.options.portfolio",
+    "scenario_grid": "engine.options.portfolio",
+    "parity_forward": "engine.options.parity",
+}
+
+__all__ = [  # the second line resolves lazily through __getattr__
+    "DAYS_PER_YEAR", "MINUTES_PER_YEAR", "american_price", "bsm_greeks", "bsm_price", "bsm_price_and_greeks",
+    "implied_vol", "theta_per_day", "vega_per_point",
+    "Chain", "ChainSide", "calendar_arbitrage", "expected_move", "expiry_moment", "fit_smile", "iv_rank",
+    "parity_forward", "portfolio_greeks", "scenario_grid", "term_structure", "time_to_expiry",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine.options' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
