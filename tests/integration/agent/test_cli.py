@@ -73,3 +73,18 @@ def test_chat_person_confirms_with_y():
     assert "Confirm? [y/N]" in p.stdout and "Done" in p.stdout
     orders = json.loads(cli("tool", "orders", "{}").stdout)["orders"]
     assert len(orders) == 1 and orders[0]["status"] == "filled"
+
+
+def test_ask_json_through_the_llm_path(monkeypatch):
+    from tests.loopback.openai_server import OpenAIServer, call, last_tool_json, say
+
+    script = [call("quote", {"symbol": "QQQ"}), lambda body: say(f"QQQ mid {last_tool_json(body)['mid']:.2f}")]
+    with OpenAIServer(script) as srv:
+        monkeypatch.setenv("SMART0DTE_OPENAI_BASE_URL", srv.base_url)
+        monkeypatch.setenv("SMART0DTE_OPENAI_API_KEY", "sk-cli-test-key-0000000000")
+        p = cli("ask", "where is qqq?", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["tool_calls"] == [{"name": "quote", "args": {"symbol": "QQQ"}}]
+    assert out["answer"].startswith("QQQ mid ") and out["orders_placed"] == [] and out["pending_confirmation"] is None
+    assert "sk-cli-test-key" not in p.stdout + p.stderr
