@@ -116,7 +116,7 @@ class DashboardState:
         except Smart0DTEError as err:  # e.g. no expiry today: show why instead of dying
             chain_view = Text(f"{self.underlying} 0DTE chain unavailable: {err}", style="yellow")
         trail = await self._intraday(market, session)
-        now = market.now()
+        now = quotes[0].ts.astimezone(_ny())  # the instant the frame's quotes show
         mode = _clock_mode(market)
         header = Text.assemble(("Smart-0DTE ", "bold cyan"), ("market dashboard  ", "bold"),
                                (f"{now:%Y-%m-%d %H:%M:%S} ET  ", ""), (f"session {session}  ", "magenta"),
