@@ -210,9 +210,9 @@ class _Turn:
         if r.kind != "tool":
             self.token(answers.fixed(r.kind, r.topic))
             return
-        for call in r.calls:
+        for i, call in enumerate(r.calls):
             await self.tool(call)
-            self.token(answers.for_call(call))
+            self.token(("\n" if i else "") + answers.for_call(call))
         self.a.store.set_context(self.a.user_id, self.thread_id, r.context)
 
     async def _llm(self, text: str) -> None:

@@ -12,7 +12,8 @@ Contract (issue 6 §5, kept exactly)::
     smart0dte signals [UNDERLYING] --json → list of current signals
 
 A range without data exits 2 saying so. Extra options (not in the contract, all optional):
-``--source store|synthetic``, ``--seed``, ``--settlement cash|physical``; ``--exit expiry`` holds
+``--source store|synthetic``, ``--seed``, ``--settlement cash|physical``, ``--risk-per-trade``,
+``--filter calm|trend_up|…`` (signal entry filter); ``--exit expiry`` holds
 to expiry; ``--take-profit none`` / ``--stop-loss none`` disable them.
 """
 
@@ -68,6 +69,11 @@ def register(app: typer.Typer) -> None:
         source: str | None = typer.Option(None, "--source", help="store (default) or synthetic history"),
         seed: int | None = typer.Option(None, "--seed", help="Seed of synthetic history"),
         settlement: str | None = typer.Option(None, "--settlement", help="cash or physical (held to expiry)"),
+        risk_per_trade: float | None = typer.Option(None, "--risk-per-trade",
+                                                    help="Size each trade so its max loss is this share of equity"),
+        entry_filter: str = typer.Option("none", "--filter",
+                                         help="Signal filter at entry: none|calm|trend_up|trend_down|no_breakout|"
+                                              "low_vix"),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Minute-level 0DTE backtest of one structure over a date range."""
@@ -80,7 +86,7 @@ def register(app: typer.Typer) -> None:
                 strategy=strategy, underlying=underlying, start=start, end=end, short_delta=short_delta,
                 wing_width=wing_width, entry=entry, exit=exit_, take_profit=_opt_float(take_profit, "take-profit"),
                 stop_loss=_opt_float(stop_loss, "stop-loss"), quantity=quantity, source=source, seed=seed,
-                settlement=settlement)
+                settlement=settlement, risk_per_trade=risk_per_trade, entry_filter=entry_filter)
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(x) for x in first.get("loc", ())) or "input"

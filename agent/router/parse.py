@@ -401,6 +401,10 @@ def route(text: str, today: date, context: dict | None = None) -> Route:
     if tool is None:
         return Route("offtopic", context=context, text=t)
     args = build_args(tool, t, text, e, today, context)
+    if tool == "quote" and not e.occ and not e.strikes and len(e.tickers) > 1:  # "spy and qqq quotes"
+        calls = [ToolCall("quote", {"symbol": tick.upper()}) for tick in e.tickers[:4]]
+        context["underlying"] = e.tickers[0].upper()
+        return Route("tool", calls=calls, context=context, text=t)
     if tool in ("backtest", "place_paper_order", "strategy_payoff"):
         struct = {k: v for k, v in _structure_params(t, e, context).items()}
         struct["underlying"] = args.get("underlying", "SPY")

@@ -76,3 +76,11 @@ def test_yesterday_skips_the_weekend_and_holidays():
 def test_years():
     assert dates.find_year("wash sales 2024", TODAY) == 2024
     assert dates.find_year("taxes last year", TODAY) == 2025 and dates.find_year("this year", TODAY) == 2026
+
+
+def test_several_tickers_give_one_quote_each():
+    from agent.router.parse import route
+
+    r = route("quote spy, qqq and vix", TODAY)
+    assert [(c.name, c.args) for c in r.calls] == [("quote", {"symbol": "SPY"}), ("quote", {"symbol": "QQQ"}),
+                                                   ("quote", {"symbol": "VIX"})]
