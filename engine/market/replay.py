@@ -26,6 +26,7 @@ import asyncio
 import heapq
 import logging
 import math
+import re
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -78,9 +79,10 @@ class ReplayFeed:
             self._load_path(Path(p), tz)
         if not (self.bars or self.tapes or self.chains):
             raise NoData(f"no replayable files in {', '.join(str(p) for p in paths)}")
-        self.clock = clock or SimClock(self.first_instant())
+        self.clock = clock or SimClock(self.first_available())
         self.subscribed: set[str] = set()
         self.played = 0
+        self._cursor: datetime | None = None  # instant of the last event played
 
     # --- loading ----------------------------------------------------------------------------------
     def _load_path(self, path: Path, tz: str) -> None:
@@ -93,7 +95,7 @@ class ReplayFeed:
                         self._load_file(f, tz)
                     except (InvalidInput, ValueError, OSError) as err:
                         self.skipped.append(str(err) if f.name in str(err) else f"{f.name}: {err}")
-                        log.warning("replay: skipped %s: %s", f.name, err)
+                        log.info("replay: skipped %s: %s", f.name, err)
             return
         self._load_file(path, tz)
 
@@ -113,7 +115,7 @@ class ReplayFeed:
             tape = read_top_of_book(f, tz=tz)
             self.tapes[tape.symbol] = tape
             return
-        sym = f.stem.split("_")[0].upper()
+        sym = _name_symbol(f)
         self._add_bars(_key(sym), read_minute_csv(f, sym))
 
     def _add_bars(self, sym: str, frame: pd.DataFrame) -> None:
@@ -127,6 +129,13 @@ class ReplayFeed:
         starts += [datetime.fromtimestamp(t.ts_ns[0] / 1e9, UTC) for t in self.tapes.values()]
         starts += [c.ts for c in self.chains.values()]
         return min(starts).astimezone(NY)
+
+    def first_available(self) -> datetime:
+        """The first instant at which a quote exists: the first bar's close, tape row or chain stamp."""
+        firsts = [f.index[0].to_pydatetime() + _MINUTE for f in self.bars.values()]
+        firsts += [datetime.fromtimestamp(t.ts_ns[0] / 1e9, UTC) for t in self.tapes.values()]
+        firsts += [c.ts for c in self.chains.values()]
+        return min(firsts).astimezone(NY)
 
     def last_instant(self) -> datetime:
         ends = [f.index[-1].to_pydatetime() + _MINUTE for f in self.bars.values()]
@@ -158,9 +167,16 @@ class ReplayFeed:
         return heapq.merge(*streams, key=lambda pair: pair[0])
 
     async def events(self) -> AsyncIterator[MarketEvent]:  # type: ignore[override]
+        """Play from where the last playback stopped (the beginning at first), or from the clock
+        when someone moved it later than that."""
         wall0, sim0 = time.monotonic(), self.clock.now()
         fast = self.speed <= 0 or math.isinf(self.speed)
-        for at, ev in self.timeline(after=sim0):
+        after = self._cursor
+        if after is None:
+            after = None if sim0 <= self.first_available() else sim0
+        elif sim0 > after:
+            after = sim0
+        for at, ev in self.timeline(after=after):
             if not fast:
                 delay = wall0 + (at - sim0).total_seconds() / self.speed - time.monotonic()
                 if delay > 0:
@@ -168,6 +184,7 @@ class ReplayFeed:
             else:
                 await asyncio.sleep(0)
             self.clock.set(at)
+            self._cursor = at
             self.played += 1
             if not self.subscribed or ev.symbol in self.subscribed:
                 yield ev
@@ -263,18 +280,26 @@ class ReplayFeed:
         i = int(np.searchsorted(t.ts_ns, int(now.timestamp() * 1e9), side="right")) - 1
         if i < 0:
             first = datetime.fromtimestamp(t.ts_ns[0] / 1e9, NY)
-            raise NoData(f"replay clock {now:%Y-%m-%d %H:%M:%S} is before the first {t.symbol} quote ({first:%H:%M:%S})")
+            raise NoData(f"replay clock {now.astimezone(NY):%Y-%m-%d %H:%M:%S} ET is before the first "
+                         f"{t.symbol} quote ({first:%Y-%m-%d %H:%M:%S} ET)")
         return self._row_quote(t, i, datetime.fromtimestamp(t.ts_ns[i] / 1e9, UTC).astimezone(NY))
 
     def _bar_quote(self, sym: str, now: datetime) -> Quote:
         frame = self.bars[sym]
         closed = int(np.searchsorted(frame.index + _MINUTE, pd.Timestamp(now), side="right")) - 1
         if closed < 0:
-            raise NoData(f"replay clock {now:%Y-%m-%d %H:%M} is before the first {sym} bar")
+            first = (frame.index[0] + _MINUTE).to_pydatetime()
+            raise NoData(f"replay clock {now.astimezone(NY):%Y-%m-%d %H:%M} ET is before the first {sym} bar "
+                         f"(it closes {first:%Y-%m-%d %H:%M} ET)")
         row = frame.iloc[closed]
         ts = (frame.index[closed] + _MINUTE).to_pydatetime()
         c = float(row["close"])
         return Quote(sym, c, c, ts, 0, 0, c, SOURCE, ts.date())
+
+
+def _name_symbol(f: Path) -> str:
+    """The symbol a file name starts with: ``SPY_1min.csv``, ``vix-daily-1990.csv`` → SPY, VIX."""
+    return re.split(r"[_\-. ]", f.stem, maxsplit=1)[0].upper()
 
 
 def _parquet_bars(f: Path) -> tuple[str, pd.DataFrame]:
@@ -283,7 +308,7 @@ def _parquet_bars(f: Path) -> tuple[str, pd.DataFrame]:
     sym = next((part.split("=", 1)[1] for part in f.parts if part.startswith("symbol=")), None)
     if sym is None and "symbol" in df.columns:
         sym = str(df["symbol"].iloc[0])
-    sym = _key(sym or f.stem.split("_")[0])
+    sym = _key(sym or _name_symbol(f))
     tcol = next((c for c in ("ts", "start", "datetime", "timestamp", "time") if c in df.columns), None)
     if tcol is None:
         raise InvalidInput(f"{f.name}: no timestamp column")

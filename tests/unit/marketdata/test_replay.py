@@ -81,9 +81,9 @@ async def test_replay_plays_bars_on_its_sim_clock(shared_data):
     assert isinstance(feed, Feed)
     assert feed.symbols() == ["SPY", "VIX"]
     assert any("15 minutes apart" in s for s in feed.skipped) and any("daily" in s for s in feed.skipped)
-    assert feed.now() == datetime(2019, 2, 11, 9, 30, tzinfo=NY)
-    with pytest.raises(NoData, match="before the first SPY bar"):
-        await feed.quote("SPY")
+    # the clock starts where the first quote exists: when the first minute bar closes
+    assert feed.now() == datetime(2019, 2, 11, 9, 31, tzinfo=NY)
+    assert (await feed.quote("SPY")).last == 271.34
     await feed.subscribe(["SPY"])
     events = feed.events()
     first = await anext(events)
@@ -101,11 +101,17 @@ async def test_replay_plays_bars_on_its_sim_clock(shared_data):
 
 
 async def test_replay_history_never_peeks_ahead(shared_data):
-    clock = SimClock(datetime(2019, 2, 12, 10, 0, tzinfo=NY))
+    clock = SimClock(datetime(2019, 2, 11, 9, 0, tzinfo=NY))
     feed = ReplayFeed(paths=[os.path.join(shared_data, "eqker", "SPY_1min.csv")], speed=0, clock=clock)
+    with pytest.raises(NoData, match="before the first SPY bar"):
+        await feed.quote("SPY")
+    clock.set(datetime(2019, 2, 12, 10, 0, tzinfo=NY))
     bars = await feed.history("SPY", datetime(2019, 2, 12, 9, 0, tzinfo=NY), datetime(2019, 2, 12, 16, tzinfo=NY))
     assert len(bars) == 30 and bars[-1].start.strftime("%H:%M") == "09:59"
     assert (await feed.quote("SPY")).last == bars[-1].close
+    # playback continues from the moved clock, not from the file's start
+    nxt = await anext(feed.events())
+    assert nxt.start == datetime(2019, 2, 12, 10, 0, tzinfo=NY)
 
 
 async def test_replay_speed_paces_the_stream(shared_data):
