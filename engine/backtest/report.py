@@ -1,8 +1,8 @@
 """The backtest report: one self-contained plotly HTML page, and a PNG of its charts for chat.
 
 The page holds the summary statistics, the equity curve, the drawdown, the per-session P&L,
-the distribution of trade P&L, and the trades table. plotly.js is embedded in the file (the page
-opens offline). The PNG is rendered by kaleido 1.x, which drives a Chromium through
+the distribution of trade P&L, and the trades table. plotly.js is written once next to the
+reports and referenced relatively, so every page opens offline and stays small. The PNG is rendered by kaleido 1.x, which drives a Chromium through
 choreographer: we pass the browser explicitly (``settings.backtest.browser_path``, Debian's
 ``/usr/bin/chromium``) rather than letting it search ``BROWSER_PATH``/``PATH`` or a browser
 downloaded by ``kaleido.get_chrome()`` (never used here). MathJax is disabled (it would be
@@ -77,7 +77,9 @@ def _summary(result) -> str:
 def write_html(result, path: Path) -> Path:
     """Write the report page (plotly.js embedded: opens without network)."""
     fig = build_figure(result)
-    chart = fig.to_html(full_html=False, include_plotlyjs=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _plotly_js(path.parent)
+    chart = fig.to_html(full_html=False, include_plotlyjs="directory")
     page = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>Backtest {html.escape(result.strategy)} {html.escape(result.underlying)}</title>
 <style>body{{font-family:sans-serif;margin:24px}} table{{border-collapse:collapse;font-size:12px}}
@@ -86,9 +88,19 @@ max-content auto;gap:2px 16px}} dt{{font-weight:bold}}</style></head><body>
 <h1>{html.escape(result.underlying)} {html.escape(result.strategy)} backtest</h1>
 {_summary(result)}{chart}<h2>Trades</h2>{_table(result)}
 <p>Option prices: {html.escape(result.data)}. {html.escape(' '.join(result.notes))}</p></body></html>"""
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _plotly_js(folder: Path) -> None:
+    """plotly.js once per report folder (reports reference it relatively: small files, offline)."""
+    target = folder / "plotly.min.js"
+    if not target.is_file():
+        from plotly.offline import get_plotlyjs
+
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(get_plotlyjs(), encoding="utf-8")
+        tmp.replace(target)
 
 
 def write_png(fig, path: Path, browser: Path) -> Path:

@@ -49,7 +49,9 @@ def test_backtest_on_imported_2019_bars(imported, fresh_home, monkeypatch):
     report = d["report"]
     assert report.startswith(str(fresh_home)) and report.endswith(".html")
     page = Path(report).read_text(encoding="utf-8")
-    assert "plotly" in page.lower() and "Equity" in page and "Drawdown" in page and "2019-02-13" in page
+    assert "Equity" in page and "Drawdown" in page and "2019-02-13" in page
+    assert 'src="plotly.min.js"' in page
+    assert (Path(report).parent / "plotly.min.js").stat().st_size > 1_000_000
 
 
 def test_no_data_range_exits_2(imported):
@@ -84,6 +86,10 @@ def test_backtest_on_synthetic_history(monkeypatch):
                               "2026-10-01", "--end", "2026-10-14", "--source", "synthetic", "--exit",
                               "expiry", "--take-profit", "none", "--json").stdout)
     assert again["equity_curve"] == d["equity_curve"]
+    sized = json.loads(invoke("backtest", "--strategy", "iron_condor", "--underlying", "SPY", "--start",
+                              "2026-10-01", "--end", "2026-10-02", "--source", "synthetic", "--risk-per-trade",
+                              "0.02", "--filter", "none", "--json").stdout)
+    assert all(t["quantity"] > 1 for t in sized["trades_table"])
 
 
 @pytest.mark.slow
