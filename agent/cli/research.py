@@ -103,9 +103,21 @@ def register(app: typer.Typer) -> None:
     @guarded()
     def signals_cmd(
         underlying: str | None = typer.Argument(None, help="SPY, QQQ, IWM or VIX; omitted = all"),
+        correlation: int | None = typer.Option(None, "--correlation", min=3, max=2000,
+                                               help="Instead: the SPY/QQQ/IWM/VIX correlation matrix over N minutes"),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Current signals: opening range, VWAP, IV rank, IV-RV, VIX regime, correlation, momentum."""
+        if correlation is not None:
+            m = run(with_engine(lambda e: e.signal_engine.correlation_matrix(correlation)))
+            if as_json:
+                print_json(m)
+            else:
+                typer.echo(f"correlation of 1-minute returns, last {m['window']} minutes to {m['ts']}")
+                typer.echo("      " + "".join(f"{t:>8}" for t in m["tickers"]))
+                for t, row in zip(m["tickers"], m["matrix"], strict=True):
+                    typer.echo(f"{t:>6}" + "".join(f"{'n/a' if x is None else f'{x:.2f}':>8}" for x in row))
+            return
         sigs = run(with_engine(lambda e: e.signals(underlying)))
         rows = [s.to_dict() for s in sigs]
         if as_json:

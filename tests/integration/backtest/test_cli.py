@@ -120,3 +120,13 @@ def test_sweep_cli_serial():
     assert d["runs"] == 4 and d["backend"] == "serial" and len(d["rows"]) == 4
     assert d["rows"][0]["total_pnl"] >= d["rows"][-1]["total_pnl"]
     assert {row["params"]["take_profit"] for row in d["rows"]} == {0.5, None}
+
+
+def test_correlation_matrix_cli():
+    r = invoke("signals", "--correlation", "30", "--json")
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.stdout)
+    assert m["tickers"] == ["SPY", "QQQ", "IWM", "VIX"] and m["window"] == 30
+    assert all(len(row) == 4 for row in m["matrix"]) and m["matrix"][1][1] == pytest.approx(1.0)
+    text = invoke("signals", "--correlation", "30")
+    assert text.exit_code == 0 and "SPY" in text.stdout
