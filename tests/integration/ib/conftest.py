@@ -1,11 +1,12 @@
-"""Fixtures: a loopback TWS with a small 0DTE listing, and the production IB broker wired to it
-through settings (paper port), a real SQLite database and the real audit log."""
+"""Fixtures: a loopback TWS with a small 0DTE listing, and the production IB broker talking TCP to
+it — alone (``broker``), or built by ``make_ib_broker`` from settings (paper port) with a real
+ledger and audit log on SQLite (``db_broker``) or on SQLite and PostgreSQL (``ledger_broker``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.execution.ib import Backoff, make_ib_broker
+from engine.execution.ib import Backoff, IBBroker, make_ib_broker
 from engine.settings import load_settings
 from engine.store.audit import AuditLog
 from engine.store.db import Database
@@ -57,23 +58,38 @@ def ledger_db(request, tws):
     database.dispose()
 
 
-async def _connected_broker(tws, database):
-    settings = load_settings(ib_port_paper=tws.port, ib_port_live=1, ib_client_id=21)
-    b = make_ib_broker(settings, "paper", db=database, audit=AuditLog(database), backoff=FAST_BACKOFF)
+async def _connected(b):
     b.commission_wait = 0.5
     await b.connect()
     return b
 
 
 @pytest.fixture
-async def broker(tws, db):
-    b = await _connected_broker(tws, db)
+async def broker(tws):
+    """The adapter alone (no ledger, no audit): what the order paths need, and quick to set up."""
+    s = load_settings(ib_port_paper=tws.port, ib_client_id=21)
+    b = await _connected(IBBroker(host=s.ib_host, port=s.ib_port_paper, client_id=s.ib_client_id, ledger="paper",
+                                  backoff=FAST_BACKOFF))
+    yield b
+    await b.disconnect()
+
+
+def _factory_broker(tws, database):
+    settings = load_settings(ib_port_paper=tws.port, ib_port_live=1, ib_client_id=21)
+    return make_ib_broker(settings, "paper", db=database, audit=AuditLog(database), backoff=FAST_BACKOFF)
+
+
+@pytest.fixture
+async def db_broker(tws, db):
+    """As the engine builds it (``make_ib_broker``): reconciling against the SQLite ledger, audited."""
+    b = await _connected(_factory_broker(tws, db))
     yield b
     await b.disconnect()
 
 
 @pytest.fixture
 async def ledger_broker(tws, ledger_db):
-    b = await _connected_broker(tws, ledger_db)
+    """``db_broker`` on each database backend."""
+    b = await _connected(_factory_broker(tws, ledger_db))
     yield b
     await b.disconnect()

@@ -138,7 +138,8 @@ async def test_a_restarted_engine_reconciles_from_the_ledger(tws, db):
         await second.disconnect()
 
 
-async def test_an_order_still_working_after_reconnect_is_adopted(broker, tws, db):
+async def test_an_order_still_working_after_reconnect_is_adopted(db_broker, tws, db):
+    broker = db_broker
     order = await stage_like(tws, VERTICAL, "vert-3")
     ack = await broker.submit(order)
     record_order(db, order, ack.status, ack.broker_order_id)
@@ -169,9 +170,10 @@ async def test_an_order_placed_outside_the_engine_needs_attention(broker, tws):
         other.disconnect()
 
 
-async def test_a_lost_acknowledgement_is_recovered_by_reconciliation(broker, tws, db):
+async def test_a_lost_acknowledgement_is_recovered_by_reconciliation(db_broker, tws, db):
     """The order reaches IB but its acknowledgement does not reach us: ``submit`` answers
     SUBMITTED after the ack timeout (never a guess), and the reconnect tells the truth."""
+    broker = db_broker
     broker.ack_timeout = 0.3
     tws.mute_acks = True
     order = await stage_like(tws, VERTICAL, "lost-1")
@@ -189,9 +191,10 @@ async def test_a_lost_acknowledgement_is_recovered_by_reconciliation(broker, tws
     assert sum(1 for o in tws.orders.values() if o.order_ref == "lost-1") == 1
 
 
-async def test_connectivity_restored_1101_triggers_a_reconciliation(broker, tws, db):
+async def test_connectivity_restored_1101_triggers_a_reconciliation(db_broker, tws, db):
     """The socket stays up but the gateway lost IB's servers: a fill's report is lost; the
     1101 "restored, data lost" notice makes the adapter look again and find it."""
+    broker = db_broker
     order = await stage_like(tws, VERTICAL, "blip-1")
     ack = await broker.submit(order)
     record_order(db, order, ack.status, ack.broker_order_id)
@@ -208,7 +211,8 @@ async def test_connectivity_restored_1101_triggers_a_reconciliation(broker, tws,
     assert broker.connected and broker.reconnects == 0
 
 
-async def test_an_order_ib_canceled_while_we_were_away_is_settled_from_completed_orders(broker, tws, db):
+async def test_an_order_ib_canceled_while_we_were_away_is_settled_from_completed_orders(db_broker, tws, db):
+    broker = db_broker
     order = await stage_like(tws, VERTICAL, "gone-1")
     ack = await broker.submit(order)
     record_order(db, order, ack.status, ack.broker_order_id)
