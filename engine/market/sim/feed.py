@@ -2,7 +2,8 @@
 
 Snapshot calls (``quote``, ``chain``, ``expirations``, ``history``) answer for the feed clock's
 current instant and need no ``start()``. After ``start()``, ``events()`` yields a quote of every
-subscribed symbol each ``tick_s`` wall seconds, and a one-minute ``Bar`` of each subscribed
+subscribed symbol each ``tick_s`` wall seconds (when its book has moved: the market updates once
+per simulated second and not at all while closed), and a one-minute ``Bar`` of each subscribed
 underlying whenever simulated time crosses a minute boundary during the session, and a
 ``Trade`` of each subscribed ETF once per simulated second while the session is open.
 """
@@ -56,10 +57,14 @@ class SimFeed:
     async def events(self) -> AsyncIterator[MarketEvent]:
         last_minute: datetime | None = None
         last_trade: dict[str, datetime] = {}
+        last_quote: dict[str, datetime] = {}
         while self._running:
             now = self.now()
             for s in sorted(self._subs):
-                yield self.market.quote(s, now)
+                q = self.market.quote(s, now)
+                if last_quote.get(s) != q.ts:  # a quote only when the book moved on (not overnight)
+                    last_quote[s] = q.ts
+                    yield q
                 trade = self.market.trade(s, now) if s in COLUMN else None
                 if trade is not None and last_trade.get(s) != trade.ts:
                     last_trade[s] = trade.ts

@@ -142,3 +142,27 @@ def test_feed_selection_and_protocol(monkeypatch, shared_data):
     assert replay.feed.name == "replay" and replay.sim is None
     assert replay.clock is replay.feed.clock  # the replay drives its own clock
     assert replay.now().date() == date(2019, 2, 11)
+
+
+async def test_closed_market_mirrors_the_last_session_and_the_feed_goes_quiet():
+    from engine.market.clock_factory import SessionMirrorClock
+    from engine.market.sim import SimFeed, SimMarket
+
+    class Fixed:
+        def now(self):
+            return ny(2026, 11, 21, 11, 0, 5)  # a Saturday morning
+
+    svc = MarketService(load_settings(), clock=SessionMirrorClock(Fixed()))
+    q = await svc.quote("SPY")
+    assert q.session == date(2026, 11, 20) and q.ts == ny(2026, 11, 20, 11, 0, 5)
+    night = SimFeed(SimMarket(7), SimClock(ny(2026, 11, 20, 20, 0), speed=600, running=True), tick_s=0.01)
+    await night.subscribe(["SPY"])
+    await night.start()
+    seen = []
+    async for ev in night.events():
+        seen.append(ev)
+        if len(seen) == 1:
+            import asyncio
+
+            asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(night.stop()))
+    assert len(seen) == 1 and seen[0].ts == ny(2026, 11, 20, 16, 0)  # one closing quote, then silence
