@@ -42,7 +42,7 @@ from engine.execution.broker import (
 )
 from engine.execution.fees import FeeLine, FeeSchedule
 from engine.execution.fill_model import FillModel, FillResult, LegBook
-from engine.execution.models import BrokerExecRow, BrokerOrderRow, aware, utcnow
+from engine.execution.models import BrokerExecRow, BrokerOrderRow, TradeRow, aware, utcnow
 
 WORKING = (OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value)
 
@@ -196,11 +196,30 @@ class PaperBroker:
 
     # --- account -------------------------------------------------------------------------------
     async def positions(self) -> list[BrokerPosition]:
+        """Positions of the broker's own executions, after the OCC's expiry settlements.
+
+        Expiry, exercise and assignment happen outside both books (at the clearing house); the
+        paper world records them once, as ``EXP:`` events in the ledger database, and the
+        simulated broker applies the same events to its own positions, as a real broker would.
+        """
         book: dict[str, tuple[int, Decimal]] = {}
+
+        def add(symbol: str, signed: int, price: Decimal) -> None:
+            q, cost = book.get(symbol, (0, ZERO))
+            book[symbol] = (q + signed, cost + signed * price)
+
         for f in await self.executions():
             for leg in f.legs:
-                q, cost = book.get(leg.symbol, (0, ZERO))
-                book[leg.symbol] = (q + leg.side.sign * leg.quantity, cost + leg.side.sign * leg.quantity * leg.price)
+                add(leg.symbol, leg.side.sign * leg.quantity, leg.price)
+        with self.db.session(self.account) as s:
+            settled = s.execute(select(TradeRow).where(TradeRow.exec_id.like("EXP:%"))
+                                .order_by(TradeRow.id)).scalars()
+            for t in settled:
+                sign = {"BUY": 1, "SELL": -1}.get(t.action)
+                if sign is None:  # EXPIRE/EXERCISE/ASSIGN close the option position whatever its side
+                    held = book.get(t.symbol, (0, ZERO))[0]
+                    sign = -1 if held > 0 else 1
+                add(t.symbol, sign * t.quantity, D(t.price))
         return [BrokerPosition(sym, q, (cost / q).quantize(Decimal("0.0001")) if q else ZERO, self.account)
                 for sym, (q, cost) in sorted(book.items()) if q != 0]
 

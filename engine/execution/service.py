@@ -162,6 +162,8 @@ class ExecutionService:
                             created_at=self.market.clock.now())
         decision = await self._guard(priced, ticket_id, req.underlying, ledger)
         preview = preview_dict(priced)
+        if ledger == "live":
+            preview["broker_what_if"] = await self._what_if(order)
         owner = principal.on_behalf_of or principal.id
         row = self.tickets.create(ledger, ticket_id=ticket_id, principal=principal.label, owner=owner,
                                   request=req.model_dump(mode="json"), order=order.to_dict(),
@@ -173,6 +175,18 @@ class ExecutionService:
                           data={"ticket_id": ticket_id, "stage": "stage", **decision.to_dict()})
         await self._maybe_halt(decision, ledger)
         return Ticket(ticket_id, ledger, wall_iso(row.expires_wall), preview, decision.to_dict())
+
+    async def _what_if(self, order: BrokerOrder) -> dict:
+        """The live broker's own margin/commission preview (IB ``whatIfOrder``)."""
+        from engine.core.errors import BrokerError
+
+        try:
+            wi = await (await self.manager("live")).broker.what_if(order)
+        except BrokerError as err:
+            return {"error": str(err)}
+        return {"initial_margin_change": wi.initial_margin_change,
+                "maintenance_margin_change": wi.maintenance_margin_change, "commission": wi.commission,
+                "equity_with_loan_after": wi.equity_with_loan_after, "warning": wi.warning}
 
     async def _price(self, legs: list[ResolvedLeg], quantity: int, order_type: OrderType, limit: Decimal | None,
                      spot: float, chain: Any = None) -> Priced:

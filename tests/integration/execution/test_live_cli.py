@@ -78,7 +78,9 @@ def test_live_order_needs_mode_switch_and_typed_ticket_id(live_env):
     switched = run("mode", "live", "--json", input="LIVE\n")
     assert switched.exit_code == 0 and json.loads(switched.stdout)["mode"] == "live"
 
-    tid = json.loads(run("order", "stage", request).stdout)["ticket_id"]
+    live_ticket = json.loads(run("order", "stage", request).stdout)
+    assert "initial_margin_change" in live_ticket["preview"]["broker_what_if"]
+    tid = live_ticket["ticket_id"]
     r = run("order", "confirm", tid, "--yes")
     assert r.exit_code == 2 and "--yes is not accepted for live" in r.output
     r = run("order", "confirm", tid, input="TWRONG\n")

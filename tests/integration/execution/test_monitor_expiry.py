@@ -177,3 +177,13 @@ async def test_flatten_does_not_stack_orders_when_nothing_fills(svc, market):
     assert first[0]["status"] == "accepted"
     second = await mon.check()
     assert second[0]["status"] == "pending" and len(await svc.orders("paper", "open")) == 1
+
+
+async def test_after_expiry_the_broker_and_ledger_agree(svc, db, audit, market):
+    await open_spread(svc, market, {})
+    market.clear_books()
+    market.set_spot("SPY", 637.0)
+    await process_expirations(db, audit, "paper", datetime(2026, 11, 20, 16, 1, tzinfo=NY), market_settlement(market))
+    oms = await svc.manager("paper")
+    assert await oms.position_diffs() == []
+    assert [(p.symbol, p.quantity) for p in await oms.broker.positions()] == [("SPY", 100)]
