@@ -136,6 +136,11 @@ def test_feed_selection_and_protocol(monkeypatch, shared_data):
     sim = MarketService(load_settings())
     assert isinstance(sim.feed, SimFeed) and isinstance(sim.feed, Feed)
     assert sim.clock is sim.feed.clock and sim.sim is sim.feed.market
+    assert sim.sim.params.correlation == 0.87
+    monkeypatch.setenv("SMART0DTE_SIM_CORRELATION", "0.5")
+    monkeypatch.setenv("SMART0DTE_SIM_SEED", "42")
+    tuned = MarketService(load_settings())
+    assert tuned.sim.params.correlation == 0.5 and tuned.sim.seed == 42
     monkeypatch.setenv("SMART0DTE_FEED", "replay")
     monkeypatch.setenv("SMART0DTE_REPLAY_PATH", f"{shared_data}/eqker/SPY_1min.csv")
     replay = MarketService(load_settings())
