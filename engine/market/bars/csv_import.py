@@ -5,7 +5,8 @@ Vendors write minute bars in many layouts. This reader accepts the common ones:
 * one timestamp column (``datetime``, ``timestamp``, ``time``, ``date``, ``ts``, ``t``…) or a
   ``date`` + ``time`` pair (also ``<DATE>``/``<TIME>`` as ``YYYYMMDD``/``HHMMSS``);
 * timestamps as ISO 8601 with or without offset (``2019-02-15 16:00:00``,
-  ``2019-02-15T16:00:00-05:00``), US style ``02/15/2019 16:00``, or epoch seconds / ms / µs / ns;
+  ``2019-02-15T16:00:00-05:00``), US style ``02/15/2019 16:00`` or ``02/15/2019 4:00 PM``, or
+  epoch seconds / ms / µs / ns;
 * price columns ``open/high/low/close`` or ``o/h/l/c`` (any case), ``volume``/``vol``/``v``
   (optional: index files have none), extra columns (``vwap``, ``adj close``…) ignored, an
   optional ``symbol``/``ticker`` column that must match the symbol being imported;
@@ -53,7 +54,8 @@ _ALIASES = {
     "volume": ("volume", "vol", "v"),
     "symbol": ("symbol", "ticker", "sym"),
 }
-_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
+                 "%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
                  "%Y%m%d %H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
 
 

@@ -61,6 +61,9 @@ def test_explicit_label_end_shifts(tmp_path):
     # ISO 8601 with offset, thousands separators in quoted volume, a symbol column
     'timestamp,symbol,open,high,low,close,volume\n2024-03-01T09:30:00-05:00,SPY,10,11,9.5,10.5,"1,100"\n'
     '2024-03-01T09:31:00-05:00,SPY,10.5,10.6,10.4,10.5,50\n2024-03-01T09:32:00-05:00,SPY,10.5,10.6,10.4,10.5,50\n',
+    # US dates with 12-hour times
+    "Date,Time,Open,High,Low,Close,Volume\n03/01/2024,9:30 AM,10,11,9.5,10.5,100\n"
+    "03/01/2024,9:31 AM,10.5,10.6,10.4,10.5,50\n03/01/2024,9:32 AM,10.5,10.6,10.4,10.5,50\n",
     # MetaStock/Finam style <DATE>/<TIME>
     "<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>\nSPY,1,20240301,093000,10,11,9.5,10.5,100\n"
     "SPY,1,20240301,093100,10.5,10.6,10.4,10.5,50\nSPY,1,20240301,093200,10.5,10.6,10.4,10.5,50\n",
