@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -91,7 +92,7 @@ class IBBroker(Resync):
         self._assembler = FillAssembler()
         self._orders: dict[str, Tracked] = {}
         self._fills: dict[str, Fill] = {}
-        self._subscribers: set[EventStream] = set()
+        self._subscribers: weakref.WeakSet[EventStream] = weakref.WeakSet()
         self._drained = EventStream(self._subscribers)
         self._submit_lock = asyncio.Lock()
         self._closing = False

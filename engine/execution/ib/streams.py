@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableSet
 from dataclasses import dataclass
 
 from engine.execution.broker import BrokerEvent
@@ -28,9 +28,11 @@ class Backoff:
 
 
 class EventStream:
-    """An ``events()`` iterator; registered at creation so nothing published after is missed."""
+    """An ``events()`` iterator; registered at creation so nothing published after is missed.
+    The broker keeps its streams in a ``WeakSet``: a stream nobody holds any more stops
+    receiving (and holding) events by itself; ``close`` does it at once."""
 
-    def __init__(self, subscribers: set[EventStream]) -> None:
+    def __init__(self, subscribers: MutableSet[EventStream]) -> None:
         self._subscribers = subscribers
         self.queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
         subscribers.add(self)

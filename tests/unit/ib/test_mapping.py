@@ -156,3 +156,25 @@ def test_account_choice():
         pick_account("U9", ["U1"], "gw")
     with pytest.raises(BrokerError, match="manages 2 accounts"):
         pick_account(None, ["U1", "U2"], "gw")
+
+
+def test_factory_refuses_an_unknown_ledger():
+    from engine.execution.ib import make_ib_broker
+    from engine.settings import load_settings
+
+    with pytest.raises(InvalidInput, match="paper or live"):
+        make_ib_broker(load_settings(), "demo", db=object())
+
+
+def test_abandoned_event_streams_are_dropped():
+    import gc
+
+    from engine.execution.ib import IBBroker
+
+    b = IBBroker(host="127.0.0.1", port=1, client_id=1, ledger="paper")
+    kept = b.events()
+    b.events()  # nobody keeps this one
+    gc.collect()
+    assert len(b._subscribers) == 2  # the drain stream and ``kept``
+    kept.close()
+    assert len(b._subscribers) == 1
