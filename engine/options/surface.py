@@ -165,13 +165,17 @@ def fit_svi(strikes, ivs, forward: float, T: float, weights=None) -> tuple[SVI, 
     best = None
     lo = [-float(ww.max()) * 2, 0.0, -0.999, float(kk.min()) - 2, 1e-4]
     hi = [float(ww.max()) * 2, 50.0, 0.999, float(kk.max()) + 2, 20.0]
-    for rho0 in (-0.6, 0.0, 0.5):
-        for sig0 in (0.3, 1.5):
-            x0 = [float(ww.min()) * 0.8, 0.5, rho0, float(kk[np.argmin(ww)]), sig0]
-            x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-            res = least_squares(residual, x0, bounds=(lo, hi), x_scale="jac", max_nfev=400)
-            if best is None or res.cost < best.cost:
-                best = res
+    agree = 0
+    for rho0, sig0 in ((-0.6, 0.5), (0.0, 1.5), (0.5, 0.3), (-0.9, 1.5), (0.0, 0.3)):
+        x0 = [float(ww.min()) * 0.8, 0.5, rho0, float(kk[np.argmin(ww)]), sig0]
+        x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
+        res = least_squares(residual, x0, bounds=(lo, hi), x_scale="jac", max_nfev=150, ftol=1e-10)
+        if best is not None and abs(res.cost - best.cost) <= 1e-3 * best.cost:
+            agree += 1
+        if best is None or res.cost < best.cost:
+            best = res
+        if agree >= 1:  # two starts found the same minimum: take it
+            break
     a, b, rho, m, sig = best.x
     svi = SVI(a=a * wsc, b=b * wsc / ks, rho=rho, m=m * ks, sigma=sig * ks, T=T, forward=forward)
     rmse = float(np.sqrt(np.average((svi.iv(K) - iv) ** 2, weights=wts)))
