@@ -209,7 +209,8 @@ class SimMarket:
         col = self._column(symbol)
         if not calendar.is_session(day):
             raise NoData(f"{day.isoformat()} is not a trading session")
-        open_ts, starts, ohlc, vols = _bar_block(self.seed, day, self.params, interval_s)
+        block = _cached_bar_block if interval_s >= 60 else _bar_block  # second bars are too big to keep
+        open_ts, starts, ohlc, vols = block(self.seed, day, self.params, interval_s)
         return open_ts, starts, ohlc[col], vols[col]
 
     def session_minute_bars(self, symbol: str, day: date) -> list[Bar]:
@@ -233,10 +234,9 @@ class SimMarket:
         return COLUMN[inst.symbol]
 
 
-@lru_cache(maxsize=512)
 def _bar_block(seed: int, day: date, params: SimParams, interval_s: int):
-    """Bars of all four symbols of one session at once (cached: a backtest asks for SPY and then
-    VIX over the same sessions, and a bar block is ~50 kB where a one-second path is ~750 kB)."""
+    """Bars of all four symbols of one session at once: (open instant, start offsets, OHLC array
+    (4 symbols, bars, 4), volumes (4 symbols, bars))."""
     path = session_path(seed, day, params)
     n = path.seconds
     px = path.prices
@@ -251,3 +251,8 @@ def _bar_block(seed: int, day: date, params: SimParams, interval_s: int):
     vols = np.rint(cum[ends] - cum[starts]).astype(np.int64)
     vols = np.column_stack([vols, np.zeros(len(starts), dtype=np.int64)])  # VIX has no volume
     return path.open_ts, starts, np.ascontiguousarray(ohlc.transpose(1, 0, 2)), np.ascontiguousarray(vols.T)
+
+
+#: A backtest asks for SPY and then VIX over the same sessions; a minute block is ~50 kB where a
+#: one-second path is ~750 kB, so blocks are kept for many more sessions than paths.
+_cached_bar_block = lru_cache(maxsize=512)(_bar_block)
