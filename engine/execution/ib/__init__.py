@@ -3,7 +3,19 @@
 ``make_ib_broker(settings, ledger)`` builds the broker of one ledger: the paper ledger connects to
 ``settings.ib_port_paper``, the live ledger to ``settings.ib_port_live`` (same ``ib_host``,
 ``ib_client_id``, ``ib_account``). It reconciles with that ledger's tables on every (re)connect and
-writes ``broker.*`` records to the audit log.
+writes ``broker.*`` records to the audit log (``broker.connected``, ``broker.disconnected``,
+``broker.stalled``, ``broker.reconcile`` with the typed :class:`ReconcileReport`).
+
+In IB Gateway/TWS: enable the socket API (not read-only), note its port (Gateway: 4002 paper,
+4001 live by default) and set ``SMART0DTE_IB_PORT_PAPER``/``SMART0DTE_IB_PORT_LIVE``,
+``SMART0DTE_IB_HOST``, ``SMART0DTE_IB_CLIENT_ID`` (unique per connection) and, when the login
+manages several accounts, ``SMART0DTE_IB_ACCOUNT``. Without a gateway,
+``python -m tests.loopback.tws_main --port 4002`` stands in for one.
+
+Modules: ``broker`` (the broker: connection, orders, events), ``resync`` (catching up after being
+away), ``reconcile`` (the typed diff against the ledger), ``contracts`` (symbols ↔ IB contracts,
+qualification, BAG), ``orders`` (order and status mapping), ``fills`` (executions → fills),
+``queries`` (positions, account, what-if), ``streams`` (backoff, event streams).
 """
 
 from __future__ import annotations
