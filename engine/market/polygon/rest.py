@@ -171,21 +171,21 @@ class PolygonRest:
         q = await self._call(f"{symbol} last quote", lambda: self.client.get_last_quote(ticker))
         if not q or q.bid_price is None or q.ask_price is None or q.sip_timestamp is None:
             raise NoData(f"Polygon has no quote for {symbol}")
-        ts = ts_ns(q.sip_timestamp)
+        ts = ts_ns(q.sip_timestamp).astimezone(NY)
         last = None
         try:
             last = (await self.trade(symbol)).price
         except (NoData, FeedError):
             pass
         return Quote(our_symbol(ticker), float(q.bid_price), float(q.ask_price), ts,
-                     int(q.bid_size or 0) * 100, int(q.ask_size or 0) * 100, last, SOURCE, ts.astimezone(NY).date())
+                     int(q.bid_size or 0) * 100, int(q.ask_size or 0) * 100, last, SOURCE, ts.date())
 
     async def trade(self, symbol: str) -> Trade:
         _, ticker = vendor_topic(symbol)
         t = await self._call(f"{symbol} last trade", lambda: self.client.get_last_trade(ticker))
         if not t or t.price is None or t.sip_timestamp is None:
             raise NoData(f"Polygon has no trade for {symbol}")
-        return Trade(our_symbol(ticker), float(t.price), int(t.size or 0), ts_ns(t.sip_timestamp), SOURCE)
+        return Trade(our_symbol(ticker), float(t.price), int(t.size or 0), ts_ns(t.sip_timestamp).astimezone(NY), SOURCE)
 
     async def _index_quote(self, ticker: str) -> Quote:
         snaps = await self._call(f"{ticker} snapshot", lambda: self.client.get_snapshot_indices(ticker))
@@ -193,9 +193,9 @@ class PolygonRest:
             if s.ticker in (ticker, our_symbol(ticker)):
                 if s.error or s.value is None:
                     raise UnknownSymbol(f"Polygon: {ticker}: {s.message or s.error or 'no value'}")
-                ts = ts_ns(s.last_updated) if s.last_updated else datetime.now(NY)
+                ts = ts_ns(s.last_updated).astimezone(NY) if s.last_updated else datetime.now(NY)
                 v = float(s.value)
-                return Quote(our_symbol(ticker), v, v, ts, 0, 0, v, SOURCE, ts.astimezone(NY).date())
+                return Quote(our_symbol(ticker), v, v, ts, 0, 0, v, SOURCE, ts.date())
         raise NoData(f"Polygon has no snapshot for {ticker}")
 
     async def _option_quote(self, ticker: str) -> Quote:
@@ -206,10 +206,10 @@ class PolygonRest:
         lq = snap.last_quote
         if lq is None or lq.bid is None or lq.ask is None:
             raise NoData(f"Polygon has no quote for {c.occ}")
-        ts = ts_ns(lq.last_updated) if lq.last_updated else datetime.now(NY)
+        ts = ts_ns(lq.last_updated).astimezone(NY) if lq.last_updated else datetime.now(NY)
         last = snap.last_trade.price if snap.last_trade and snap.last_trade.price else None
         return Quote(c.occ, float(lq.bid), float(lq.ask), ts, int(lq.bid_size or 0), int(lq.ask_size or 0),
-                     last, SOURCE, ts.astimezone(NY).date())
+                     last, SOURCE, ts.date())
 
     # --- options ----------------------------------------------------------------------------------
     async def expirations(self, underlying: str, on_or_after: date) -> list[date]:
