@@ -14,7 +14,7 @@ instants = st.datetimes(min_value=datetime(2000, 1, 4), max_value=datetime(2035,
                         timezones=st.just(UTC))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(ts=instants)
 def test_any_instant_quotes_are_sane_and_repeatable(ts):
     session = calendar.session_of(ts)
@@ -26,7 +26,7 @@ def test_any_instant_quotes_are_sane_and_repeatable(ts):
         assert calendar.session_open(session) <= q.ts <= calendar.session_close(session)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(ts=instants, which=st.integers(0, 5), underlying=st.sampled_from(["SPY", "QQQ", "IWM", "VIX"]))
 def test_any_listed_chain_is_two_sided_and_monotone(ts, which, underlying):
     exps = M.expirations(underlying, ts)
