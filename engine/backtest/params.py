@@ -8,7 +8,8 @@ Field semantics (the CLI flags map one to one):
   butterfly, butterfly, calendar) unless ``strike_offset`` is given.
 - ``wing_width``: points between the short strike and its protective wing.
 - ``take_profit`` / ``stop_loss``: shares of the premium (0.5 = take profit at 50% of the credit
-  received or debit paid; 2.0 = stop when the loss reaches 200% of it); ``None`` disables.
+  received or debit paid; 2.0 = stop when the loss reaches 200% of it); ``None`` disables. A debit
+  structure cannot lose more than 100% of its debit, so a stop above 1.0 never fires for it.
 - ``exit``: time exit (ET); ``None`` (CLI ``--exit expiry``) holds to expiry and settles.
 """
 

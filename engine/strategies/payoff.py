@@ -104,15 +104,23 @@ def _spot_grid(structure: Structure, spot: float | None, n: int = 401) -> np.nda
 
 
 def _breakevens(xs: np.ndarray, ys: np.ndarray) -> list[float]:
+    """Spots where P&L crosses zero (linear between points). A flat stretch of exactly zero P&L
+    reports the edges where it meets a profit or a loss, not every point of it."""
     out: list[float] = []
-    for i in range(len(xs) - 1):
-        y0, y1 = ys[i], ys[i + 1]
-        if y0 == 0.0 and (not out or abs(out[-1] - xs[i]) > 1e-9):
-            out.append(float(xs[i]))
-        elif y0 * y1 < 0:
-            out.append(float(xs[i] - y0 * (xs[i + 1] - xs[i]) / (y1 - y0)))
-    if ys[-1] == 0.0 and (not out or abs(out[-1] - xs[-1]) > 1e-9):
-        out.append(float(xs[-1]))
+    zero = ys == 0.0
+    i, n = 0, len(xs)
+    while i < n:
+        if zero[i]:
+            j = i
+            while j + 1 < n and zero[j + 1]:
+                j += 1
+            edges = {i} if i == j else ({i} if i > 0 else set()) | ({j} if j < n - 1 else set())
+            out.extend(float(xs[e]) for e in sorted(edges))
+            i = j + 1
+            continue
+        if i + 1 < n and not zero[i + 1] and ys[i] * ys[i + 1] < 0:
+            out.append(float(xs[i] - ys[i] * (xs[i + 1] - xs[i]) / (ys[i + 1] - ys[i])))
+        i += 1
     return out
 
 
