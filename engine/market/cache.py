@@ -138,11 +138,28 @@ class MemoryQuoteCache(_Staleness):
         pass
 
 
+#: Newest-wins write of many quotes in one round trip: a quote older than the cached one of its
+#: symbol (field 7 of the packed text is the microsecond timestamp) is dropped, as in memory.
+_PUT_NEWER = """
+local written = 0
+for i = 1, #ARGV, 3 do
+  local old = redis.call('HGET', KEYS[1], ARGV[i])
+  local old_ts = old and tonumber(string.match(old, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|(%d+)|'))
+  if not old_ts or old_ts <= tonumber(ARGV[i + 2]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    written = written + 1
+  end
+end
+return written
+"""
+
+
 class RedisQuoteCache(_Staleness):
     """Redis-backed cache shared by every process pointing at the same URL and prefix.
 
-    Last write wins (quotes of one symbol come from one feed in time order; keeping a
-    compare-and-set off the hot path keeps ``put_many`` a single round trip).
+    Newest wins, as in :class:`MemoryQuoteCache`: a Lua script compares timestamps inside Redis,
+    so two processes writing the same symbol can never leave the older quote behind, and a batch
+    is still one round trip.
     """
 
     def __init__(self, url: str, *, prefix: str = "smart0dte:", stale_after: float = 10.0,
@@ -154,15 +171,22 @@ class RedisQuoteCache(_Staleness):
         self.stale_after = float(stale_after)
         self.clock = clock
         self._r = client or redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._put_newer = self._r.register_script(_PUT_NEWER)
 
     def put(self, quote: Quote) -> None:
-        self._r.hset(self.key, quote.symbol, pack(quote))
+        self.put_many([quote])
 
     def put_many(self, quotes: Iterable[Quote]) -> int:
-        mapping = {q.symbol: pack(q) for q in quotes}
-        if mapping:
-            self._r.hset(self.key, mapping=mapping)
-        return len(mapping)
+        """Write quotes (newest per symbol wins); returns how many were given."""
+        args: list[str] = []
+        n = 0
+        for q in quotes:
+            packed = pack(q)
+            args += (q.symbol, packed, packed.split(_SEP, 7)[6])
+            n += 1
+        if args:
+            self._put_newer(keys=[self.key], args=args)
+        return n
 
     def get(self, symbol: str) -> Quote | None:
         raw = self._r.hget(self.key, symbol.upper())

@@ -41,6 +41,10 @@ def test_two_processes_worth_of_caches_share_quotes(redis_url, prefix):
         reader.fresh("SPY")
     writer.put(Quote("SPY", 101.0, 101.01, T0 + timedelta(seconds=29)))
     assert reader.fresh("SPY").bid == 101.0
+    # an older quote (a slower process) never replaces a newer one, alone or in a batch
+    reader.put(Quote("SPY", 99.0, 99.01, T0 + timedelta(seconds=28)))
+    reader.put_many([Quote("SPY", 98.0, 98.01, T0), Quote("QQQ", 1.0, 1.01, T0 + timedelta(seconds=1))])
+    assert writer.get("SPY").bid == 101.0 and writer.get("QQQ").bid == 1.0
     writer.clear()
     assert reader.get("SPY") is None
     writer.close()
