@@ -181,13 +181,16 @@ class DayEngine:
             pad = max(p.spec.width for p in plans) + self.model.strike_step
             strikes = listed_strikes(float(s.open[0]), self.model, pad)
             call_mid, put_mid = chain_mids(s.close, strikes, T, atm, self.model)  # the chain, every minute
+        on = np.zeros(n, dtype=bool)  # minutes with at least one structure on (exposure)
         for plan in plans:
             trade, why = self._play(s, plan, ctx, strikes, T, atm, call_mid, put_mid)
             if trade is None:
                 res.skipped.append(f"{s.day} {plan.label or plan.spec.name}: {why}")
             else:
                 res.trades.append(trade)
-                res.minutes_in_market = max(res.minutes_in_market, trade.minutes_held)
+                first = s.index_at((int(trade.entry_time[:2]), int(trade.entry_time[3:])))
+                on[first: first + trade.minutes_held] = True
+        res.minutes_in_market = int(on.sum())
         return res
 
     # --- one structure on one session ---------------------------------------------------------

@@ -195,3 +195,12 @@ def test_calendar_sells_the_far_leg_by_the_close():
         assert t.entry_price > 0 and t.legs[0]["strike"] == t.legs[1]["strike"]
         assert t.exit_reason.startswith("time") and t.exit_time == "16:00"
         assert t.exit_price > 0  # the long leg still has a day (or a weekend) of time value
+
+
+def test_exposure_counts_overlapping_structures_once():
+    h = history(D1, D1, seed=4)
+    kw = {"take_profit": None, "stop_loss": None}
+    one = run(h, **kw).metrics.exposure
+    both = run(h, also=[{"strategy": "short_call", "entry": "10:00", "take_profit": None, "stop_loss": None}],
+               **kw).metrics.exposure
+    assert one == pytest.approx((379 - 29) / 390) and both == pytest.approx(one)
