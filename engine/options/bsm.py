@@ -20,10 +20,11 @@ For display use :func:`theta_per_day` (÷365) and :func:`vega_per_point` (÷100)
 Φ is evaluated through ``erfc``, so deep-tail probabilities keep full relative precision rather
 than rounding to 0 or 1.
 
-**Why numba** (measured, 100 000 options, 2 cores, ``benchmarks/options_bench.py``): the numpy
-version of price + all five Greeks makes ~40 passes over memory with temporaries and took about
-4–5× longer than one fused numba loop that computes d₁, Φ and φ once per option and writes all
-six results.
+**Why numba** (measured, 100 000 options of ``benchmarks/options_bench.py``, CPU time on one
+core): price + all five Greeks as numpy array code (``scipy.special.ndtr``; ~40 passes over
+memory with temporaries) took ≈ 15 ms; one fused numba loop that computes d₁, Φ and φ once per
+option and writes all six results takes ≈ 9.5 ms, and spreads over both cores for large inputs.
+The two agree to ~1e-14 relative.
 """
 
 from __future__ import annotations
