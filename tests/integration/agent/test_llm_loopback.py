@@ -3,6 +3,8 @@ server: question → tool call → engine → answer with the tool's numbers; st
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.agent.conftest import API_KEY, assert_no_secret
 from tests.loopback.openai_server import call, last_tool_json, say, tool_messages
 
@@ -109,3 +111,24 @@ async def test_model_down_falls_back_to_the_offline_router(llm_engine, server):
     assert "language model is unavailable" in result.answer
     assert [c.name for c in result.tool_calls] == ["quote"] and "SPY: bid" in result.answer
     assert_no_secret(result.answer)
+
+
+FIGURES = [
+    ("what happened to spy yesterday?", "market_summary", {"symbol": "SPY", "date": "2026-11-19"},
+     lambda o: f"range {o['range']:.2f}, realized vol {o['realized_vol']:.4f}, VIX {o['vix']:.2f}"),
+    ("payoff of a 10 delta spy condor", "strategy_payoff",
+     {"strategy": "iron_condor", "underlying": "SPY", "short_delta": 0.1, "wing_width": 5},
+     lambda o: f"max loss {o['max_loss']:.2f}, breakevens {o['breakevens'][0]:.2f}/{o['breakevens'][1]:.2f}"),
+    ("risk?", "risk_status", {}, lambda o: f"state {o['state']}, buying power {o['usage']['buying_power']:.2f}"),
+    ("tax 2026", "tax_summary", {"year": 2026}, lambda o: f"wash {o['wash_sale_disallowed']:.2f}"),
+    ("my pnl", "pnl", {"period": "today"}, lambda o: f"total {o['total']:.2f}"),
+]
+
+
+@pytest.mark.parametrize("question, tool, args, render", FIGURES, ids=[f[1] for f in FIGURES])
+async def test_answers_quote_the_tool_figures(assistant, server, question, tool, args, render):
+    server.add(call(tool, args), lambda body: say("Here it is: " + render(last_tool_json(body)) + "."))
+    result = await assistant.ask(question, f"fig-{tool}")
+    [made] = result.tool_calls
+    assert made.ok and made.name == tool
+    assert render(made.output) in result.answer  # the numbers the engine produced, not invented ones
