@@ -20,9 +20,10 @@ What it simulates:
   margin exceeds the equity is rejected with error 201, as IB does.
 * Commissions: $0.65 per contract, $1.00 minimum per order.
 * Trouble on demand: ``drop_clients`` (server-side disconnect), ``pause``/``resume`` (refuse
-  connections), ``mute_acks``/``mute_reports`` (acknowledgements or execution reports lost),
-  ``close_order`` (IB ends an order on its own), ``notify`` (system messages such as 1101),
-  ``freeze`` (a hung gateway: the socket stays open, nothing comes back).
+  connections), ``mute_acks``/``mute_reports``/``swallow_orders`` (acknowledgements, execution
+  reports or the orders themselves lost), ``close_order`` (IB ends an order on its own),
+  ``notify`` (system messages such as 1101), ``freeze`` (a hung gateway: the socket stays open,
+  nothing comes back).
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class LoopbackTWS:
         self.fill_mode = fill_mode
         self.mute_acks = False      # orders are accepted but their acknowledgements never sent
         self.mute_reports = False   # executions happen but are not reported (until asked for)
+        self.swallow_orders = False  # placeOrder requests vanish before reaching "IB"
         self.listings: dict[int, Listing] = {}
         self.orders: dict[tuple[int, int], ServerOrder] = {}
         self.executions: list[ServerExecution] = []
@@ -291,6 +293,8 @@ class LoopbackTWS:
 
     # --- orders -------------------------------------------------------------------------
     def _place_order(self, s: _Session, r: FieldReader) -> None:
+        if self.swallow_orders:  # lost on the way: IB never hears of it
+            return
         order_id = r.int()
         c = self._read_contract(r)
         r.skip(2)  # secIdType, secId

@@ -33,7 +33,7 @@ from decimal import Decimal
 from ib_async import IB, OrderState, StartupFetchNONE, Trade
 from ib_async import Fill as IBFill
 
-from engine.core.errors import BrokerError, UnknownSymbol
+from engine.core.errors import BrokerError, InvalidInput, UnknownSymbol
 from engine.execution.broker import (
     AccountSummary,
     BrokerEvent,
@@ -358,12 +358,17 @@ class IBBroker(Resync):
                                          + (f": {self.last_error}" if self.last_error else ""))
             try:
                 contract = await self.contracts.order_contract(self.ib, order.underlying, order.legs)
+                ib_order = to_ib_order(order, self.ib_account or "")
             except UnknownSymbol as err:  # IB's answer to the order would be error 200
                 return self._placeholder(order, OrderStatus.REJECTED, f"IB 200: {err.message}")
-            ib_order = to_ib_order(order, self.ib_account or "")
-            t = Tracked(order)
-            self._orders[order.client_order_id] = t
-            t.trade = self.ib.placeOrder(contract, ib_order)
+            except InvalidInput as err:   # not expressible as an IB order: nothing is sent
+                return self._placeholder(order, OrderStatus.REJECTED, err.message)
+            try:
+                trade = self.ib.placeOrder(contract, ib_order)
+            except ConnectionError:       # the socket went away while we qualified: nothing was sent
+                return self._placeholder(order, OrderStatus.REJECTED, "connection to Interactive Brokers lost "
+                                                                      "before the order was sent")
+            t = self._orders[order.client_order_id] = Tracked(order, trade)
             self._assembler.track(order, None)
         await self._wait(t, lambda u: u is not None and u.status is not OrderStatus.SUBMITTED)
         return self._update_of(t) or self._placeholder(order, OrderStatus.SUBMITTED)

@@ -167,11 +167,14 @@ def update_from_trade(order: BrokerOrder, trade: Trade, status: OrderStatus, rea
 
 
 def closed_status(ib_status: str | None, *, fully_filled: bool, cancel_requested: bool,
-                  tif: TimeInForce | str = TimeInForce.DAY) -> tuple[OrderStatus, str]:
+                  tif: TimeInForce | str = TimeInForce.DAY, acknowledged: bool = True) -> tuple[OrderStatus, str]:
     """Final state of an order IB no longer lists as open (found on a reconnect), from the status
-    ``reqCompletedOrders`` gives (``None``: IB did not say) and what today's executions show."""
+    ``reqCompletedOrders`` gives (``None``: IB did not say), what today's executions show, and
+    whether IB ever ``acknowledged`` it (an order IB never heard of was never live: REJECTED)."""
     if fully_filled or ib_status == "Filled":
         return OrderStatus.FILLED, ""
+    if ib_status is None and not acknowledged:
+        return OrderStatus.REJECTED, "Interactive Brokers never acknowledged it (lost before reaching IB)"
     if ib_status == "Inactive":
         return OrderStatus.REJECTED, "inactive at Interactive Brokers (not accepted) while we were away"
     if cancel_requested:

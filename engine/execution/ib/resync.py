@@ -135,7 +135,9 @@ class Resync:
             done = completed.get(coid)
             status, reason = closed_status(done.orderStatus.status if done else None,
                                            fully_filled=t.delivered_units >= t.order.quantity,
-                                           cancel_requested=t.cancel_requested, tif=t.order.tif)
+                                           cancel_requested=t.cancel_requested, tif=t.order.tif,
+                                           acknowledged=t.accepted or t.delivered_units > 0 or done is not None
+                                           or bool(current and current.broker_order_id))
             status = t.final(status)
             perm = current.broker_order_id if current else (str(done.order.permId) if done else None)
             t.trade = None

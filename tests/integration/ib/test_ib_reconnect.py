@@ -273,3 +273,20 @@ async def test_a_hung_gateway_is_detected_by_the_heartbeat_and_reconnected(tws, 
         assert (await b.submit(order)).status is OrderStatus.FILLED
     finally:
         await b.disconnect()
+
+
+async def test_an_order_lost_before_reaching_ib_ends_rejected(db_broker, tws, db):
+    broker = db_broker
+    broker.ack_timeout = 0.3
+    tws.swallow_orders = True
+    order = await stage_like(tws, VERTICAL, "void-1")
+    assert (await broker.submit(order)).status is OrderStatus.SUBMITTED   # no answer: no guess
+    record_order(db, order, OrderStatus.SUBMITTED)
+    tws.swallow_orders = False
+    await tws.drop_clients()
+    assert await broker.wait_connected(5)
+    final = await broker.order_status("void-1")
+    assert final.status is OrderStatus.REJECTED and "never acknowledged" in final.reason
+    (diff,) = broker.reports[-1].order_diffs
+    assert (diff.kind, diff.broker_status) == ("closed_while_away", "rejected")
+    assert all(o.order_ref != "void-1" for o in tws.orders.values())

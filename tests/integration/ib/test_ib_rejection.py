@@ -86,3 +86,16 @@ async def test_a_second_connection_with_the_same_client_id_is_refused_with_ib_s_
     with pytest.raises(BrokerError, match="326: Unable to connect as the client id 21 is already in use"):
         await twin.connect()
     assert broker.connected and tws.connected_clients == [21]
+
+
+async def test_an_order_ib_cannot_express_is_rejected_locally(broker, tws):
+    from decimal import Decimal
+
+    from engine.execution.broker import BrokerOrder, OrderLeg, Side
+
+    # a single sold put "for a debit" (positive net): no IB order means that
+    order = BrokerOrder("odd-1", "paper", "SPY", (OrderLeg(occ("SPY", "P", 590), Side.SELL),), 1,
+                        limit_price=Decimal("1.45"))
+    ack = await broker.submit(order)
+    assert ack.status is OrderStatus.REJECTED and "negative (credit)" in ack.reason
+    assert not [f for _, f in tws.requests if f[0] == "3"]

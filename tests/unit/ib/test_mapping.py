@@ -146,6 +146,15 @@ def test_final_state_of_orders_closed_while_away(ib_status, full, asked, tif, ex
     assert status is expect and (reason or status is OrderStatus.FILLED)
 
 
+def test_an_order_ib_never_acknowledged_was_never_live():
+    from engine.execution.ib.orders import closed_status
+
+    status, reason = closed_status(None, fully_filled=False, cancel_requested=False, acknowledged=False)
+    assert status is OrderStatus.REJECTED and "never acknowledged" in reason
+    assert closed_status("Cancelled", fully_filled=False, cancel_requested=False,
+                         acknowledged=False)[0] is OrderStatus.CANCELED
+
+
 def test_account_choice():
     from engine.core.errors import BrokerError
     from engine.execution.ib.queries import pick_account
