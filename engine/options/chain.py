@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -73,6 +74,18 @@ class ChainSide:
 
     def __len__(self) -> int:
         return int(self.listed.sum())
+
+
+@lru_cache(maxsize=65536)
+def _contract(symbol: str) -> OptionContract:
+    """Parsed contract of an OCC symbol, memoised: a live chain re-sends the same symbols every
+    snapshot, and parsing them was most of the cost of building a chain."""
+    return parse_occ(symbol)
+
+
+@lru_cache(maxsize=65536)
+def _occ(symbol: str) -> str:
+    return _contract(symbol).occ
 
 
 def quote_mid(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
@@ -150,7 +163,7 @@ class Chain:
         cols = {name: _column(getattr(snapshot, name), n, name) for name in _SNAPSHOT_COLUMNS}
         cols["vendor_iv"] = _column(snapshot.vendor_iv, n, "vendor_iv")
         cols["vendor_delta"] = _column(snapshot.vendor_delta, n, "vendor_delta")
-        contracts = [parse_occ(s) for s in snapshot.symbols]
+        contracts = [_contract(s) for s in snapshot.symbols]
         if settle_time is None:
             settle_time = contracts[0].spec.settle_time if contracts else SettleTime.PM
         T = time_to_expiry(now, snapshot.expiry, settle_time)
@@ -161,7 +174,7 @@ class Chain:
         ivs = implied_vol(np.stack([cols["bid"], cols["mid"], cols["ask"]]), is_call, S, K, T, r, q)
         cols["iv_bid"], cols["iv"], cols["iv_ask"] = ivs
         strikes = np.unique(K[np.isfinite(K)])
-        symbols = [c.occ for c in contracts]
+        symbols = [_occ(s) for s in snapshot.symbols]
 
         def aligned(right: Right) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
             idx = np.flatnonzero(is_call == (right is Right.CALL))
@@ -228,14 +241,14 @@ class Chain:
         if not np.isfinite(dist).any():
             raise NoData(f"{self.underlying} {self.expiry} {s.right.value}s have no deltas (expired or no quotes)")
         i = int(np.nanargmin(dist))
-        return parse_occ(s.symbols[i]), i
+        return _contract(s.symbols[i]), i
 
     def contract(self, right: Right | str, strike: float) -> OptionContract:
-        return parse_occ(self.side(right).symbols[self.by_strike(right, strike)])
+        return _contract(self.side(right).symbols[self.by_strike(right, strike)])
 
     def quote(self, symbol: str) -> Quote:
         """The quote of one contract of this chain (compact, padded or ``O:`` OCC symbol)."""
-        c = parse_occ(symbol)
+        c = _contract(symbol)
         s = self.side(c.right)
         try:
             i = s.symbols.index(c.occ)
