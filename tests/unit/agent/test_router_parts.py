@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.router import dates
 from agent.router.entities import extract, find_deltas, find_price, find_quantity, find_times, find_width
@@ -84,3 +86,23 @@ def test_several_tickers_give_one_quote_each():
     r = route("quote spy, qqq and vix", TODAY)
     assert [(c.name, c.args) for c in r.calls] == [("quote", {"symbol": "SPY"}), ("quote", {"symbol": "QQQ"}),
                                                    ("quote", {"symbol": "VIX"})]
+
+
+_WORDS = ["spy", "qqq", "iwm", "vix", "ic", "iron", "condor", "fly", "10d", "5", "wide", "delta", "buy", "sell",
+          "backtest", "last", "60", "days", "from", "to", "2026-02-30", "13/45", "dec", "32", "at", "9:99", "25:00",
+          "tp", "sl", "2x", "50%", "@", "$", "/", "600/595", "put", "call", "cancel", "order", "#", "yesterday",
+          "next", "friday", "twenty", "thousand", "dozen", "half", "quote", "chain", "tax", "1256", "0dte", "ytd",
+          "SPY261120C00600000", "-", "'s", "p&l", "strikes", "between", "and", "since", "ago", "x", ".5", "..."]
+
+
+@given(words=st.lists(st.sampled_from(_WORDS), max_size=14), noise=st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_router_never_crashes_and_only_names_real_tools(words, noise):
+    from agent.router.parse import route
+    from tools.catalog import load
+
+    for text in (" ".join(words), noise, " ".join(words) + " " + noise):
+        r = route(text, TODAY)
+        assert r.kind in ("tool", "refusal", "offtopic", "education", "greeting", "thanks")
+        for c in r.calls:
+            assert c.name in load().names() and isinstance(c.args, dict)
