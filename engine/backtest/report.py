@@ -68,8 +68,14 @@ def _table(result) -> str:
 
 
 def _summary(result) -> str:
-    items = {**{k: v for k, v in result.metrics.to_dict().items()}, "data": result.data,
-             "iv source": ", ".join(result.iv_sources), "sessions": len(result.days)}
+    from collections import Counter
+
+    def shown(v):
+        return "n/a" if v is None else f"{v:,.4g}" if isinstance(v, float) else v
+    sources = Counter(result.iv_sources)
+    items = {**{k: shown(v) for k, v in result.metrics.to_dict().items()}, "data": result.data,
+             "iv source": ", ".join(f"{k} ({n} sessions)" for k, n in sorted(sources.items())),
+             "sessions": len(result.days)}
     return "<dl>" + "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
                             for k, v in items.items()) + "</dl>"
 
