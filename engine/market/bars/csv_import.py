@@ -138,13 +138,16 @@ def parse_timestamp(text: str, tz: tzinfo = NY) -> datetime:
 
 
 def _number(text: str, what: str) -> float:
-    s = text.strip().replace(",", "")
-    if not s:
-        raise ValueError(f"{what} is empty")
     try:
-        v = float(s)
+        v = float(text)  # the common case; float() already ignores surrounding spaces
     except ValueError:
-        raise ValueError(f"{what} {text.strip()!r} is not a number") from None
+        s = text.strip().replace(",", "")  # "1,922": a quoted thousands separator
+        if not s:
+            raise ValueError(f"{what} is empty") from None
+        try:
+            v = float(s)
+        except ValueError:
+            raise ValueError(f"{what} {text.strip()!r} is not a number") from None
     if not math.isfinite(v):
         raise ValueError(f"{what} {text.strip()!r} is not finite")
     return v

@@ -143,9 +143,13 @@ class BarStore:
             "volume": frame["volume"].to_numpy(dtype=np.int64),
             "vwap": frame["vwap"].to_numpy(dtype=np.float64) if "vwap" in frame else np.nan,
         })
-        days = frame.index.tz_convert(NY).date
-        for day in sorted(set(days)):
-            self._write_day(symbol, day, data[days == day], interval_s, imported)
+        local = frame.index.tz_convert(NY)
+        codes = np.asarray(local.year * 10000 + local.month * 100 + local.day)  # NY day as an int
+        order = np.argsort(codes, kind="stable")
+        days, firsts = np.unique(codes[order], return_index=True)
+        for code, a, b in zip(days, firsts, [*firsts[1:], len(order)], strict=True):
+            day = date(int(code) // 10000, int(code) // 100 % 100, int(code) % 100)
+            self._write_day(symbol, day, data.iloc[order[a:b]], interval_s, imported)
         return len(data)
 
     def _write_day(self, symbol: str, day: date, part: pd.DataFrame, interval_s: int, imported: bool) -> None:
