@@ -33,13 +33,19 @@ def chain_payload(ch, strikes: int | None) -> dict:
 def quote(symbol: str = typer.Argument(..., help="SPY, QQQ, IWM, VIX or an OCC option symbol"),
           as_json: bool = JSON_OPTION) -> None:
     """Latest bid/ask/last of a ticker or an option."""
-    q = run(with_engine(lambda engine: engine.quote(symbol)))
     if as_json:
-        print_json(quote_payload(q))
+        print_json(quote_payload(run(with_engine(lambda engine: engine.quote(symbol)))))
         return
+
+    async def with_previous_close(engine):
+        q = await engine.quote(symbol)
+        prev = None if len(q.symbol) > 6 else await engine.market.previous_close(q.symbol, q.session)
+        return q, prev
+
+    q, prev = run(with_engine(with_previous_close))
     from agent.cli.market_view import quote_table, show
 
-    show(quote_table([q], title=f"{q.symbol} — session {q.session or q.ts.date()}"))
+    show(quote_table([q], {q.symbol: prev}, title=f"{q.symbol} — session {q.session or q.ts.date()}"))
 
 
 def chain(underlying: str = typer.Argument(..., help="SPY, QQQ, IWM or VIX"),
