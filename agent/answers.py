@@ -116,7 +116,9 @@ def _orders(o: dict, a: dict) -> str:
         return f"No {'' if o.get('status') == 'all' else o.get('status') + ' '}orders on the {o['ledger']} ledger."
     lines = [f"{len(rows)} order(s) on the {o['ledger']} ledger:"]
     lines += [f"  {r['order_id']}: {r['status']} {r.get('underlying') or ''} qty {r.get('quantity')}"
-              + (f" @ {px(r['limit_price'])}" if r.get("limit_price") is not None else "") for r in rows[:20]]
+              + (f" limit {px(r['limit_price'])}" if r.get("limit_price") is not None else "")
+              + (f", filled {r.get('filled_quantity')} @ {px(r['avg_fill_price'])}" if r.get("avg_fill_price") is not None
+                 else "") for r in rows[:20]]
     return "\n".join(lines)
 
 
@@ -189,7 +191,10 @@ def _tax(o: dict, a: dict) -> str:
 def _audit(o: dict, a: dict) -> str:
     rows = o.get("records") or []
     lines = [f"Last {len(rows)} audit record(s):"]
-    lines += [f"  {str(r.get('ts') or '')[:19]} {r['kind']} by {r.get('actor') or '?'}" for r in rows[-20:]]
+    for r in rows[-20:]:
+        data = r.get("data") or {}
+        what = f" {data['tool']} → {data.get('outcome')}" if r["kind"] == "tool_call" and data.get("tool") else ""
+        lines.append(f"  {str(r.get('ts') or '')[:19]} {r['kind']}{what} by {r.get('actor') or '?'}")
     return "\n".join(lines)
 
 
