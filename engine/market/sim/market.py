@@ -53,10 +53,11 @@ class SimMarket:
     def path(self, day: date) -> SessionPath:
         if not calendar.is_session(day):
             raise NoData(f"{day.isoformat()} is not a trading session")
-        try:
-            return session_path(self.seed, day, self.params)
-        except ValueError as err:
-            raise NoData(f"no simulated data for {day.isoformat()}: {err}") from None
+        table = calendar._table()
+        if not table.covers(day):
+            raise NoData(f"no simulated data for {day.isoformat()}: the simulated market covers the sessions "
+                         f"from {table.first.isoformat()} to {table.last.isoformat()}")
+        return session_path(self.seed, day, self.params)
 
     def state(self, ts: datetime) -> tuple[SessionPath, datetime]:
         """The session path an instant belongs to, and the instant its prices are taken at."""

@@ -206,3 +206,10 @@ def test_vix_parameters_follow_the_cboe_history(shared_data):
     assert abs(np.median(np.exp(sim)) - np.median(v["CLOSE"])) < 3.0
     sim_resid = np.diff(sim)
     assert 0.04 < sim_resid.std() < 0.09
+
+
+def test_outside_the_simulated_years_is_no_data():
+    from engine.core.errors import NoData
+
+    with pytest.raises(NoData, match="covers the sessions from 2000-01-01 to 2035-12-31"):
+        SimMarket(7).quote("SPY", ny(2040, 1, 3, 10, 30))
