@@ -36,7 +36,13 @@ from engine.core.clock import NY
 from engine.core.errors import InvalidInput, NoData
 from engine.core.instruments import parse_symbol
 from engine.core.marketdata import Bar
-from engine.market.bars.aggregate import bars_to_frame, interval_seconds, resample_frame
+from engine.market.bars.aggregate import (
+    BarAggregator,
+    bars_to_frame,
+    frame_to_bars,
+    interval_seconds,
+    resample_frame,
+)
 from engine.market.bars.csv_import import Label, read_minute_csv
 
 _DIRS = {1: "1s", 60: "1m"}
@@ -220,16 +226,20 @@ class BarStore:
         return out
 
     def bars(self, symbol: str, start: datetime, end: datetime, interval_s: int = 60) -> list[Bar]:
-        """``Bar`` records with ``start <= bar.start < end`` at ``interval_s`` (aggregated from 1 min)."""
-        from engine.market.bars.aggregate import frame_to_bars
-
+        """``Bar`` records with ``start <= bar.start < end`` at ``interval_s`` (from the 1-minute
+        partitions, or the 1-second ones below a minute)."""
         if start.tzinfo is None or end.tzinfo is None:
             raise InvalidInput("start and end must be timezone-aware")
         base = 1 if interval_s < 60 else 60
         frame = self.minute_bars(symbol, start, end, interval_s=base)
         frame = frame[(frame.index >= start) & (frame.index < end)]
-        if base == 60 and interval_s != 60:
-            frame = resample_frame(frame, interval_s)
+        if interval_s != base:
+            if base == 60:
+                frame = resample_frame(frame, interval_s)
+            else:
+                agg = BarAggregator(interval_s)
+                bars = agg.add_many(frame_to_bars(_symbol_key(symbol), frame, 1))
+                return bars + agg.flush()
         return frame_to_bars(_symbol_key(symbol), frame, interval_s)
 
     def resample(self, symbol: str, interval: str | int, start_day: date | str | None = None,

@@ -182,7 +182,12 @@ class PolygonFeed:
 
     async def history(self, symbol: str, start: datetime, end: datetime, interval_s: int = 60) -> list[Bar]:
         """Bars in ``[start, end)``: from the bar store when it holds every session of the range
-        and the range ended before today, else from REST."""
+        and the range ended before today, else from REST. Sub-minute bars exist only as recorded
+        from the stream (the store's 1-second partitions, aggregated)."""
+        if interval_s < 60:
+            if self.bar_store is None:
+                raise FeedError("sub-minute bars come from the recorded stream, and no bar store is set")
+            return await asyncio.to_thread(self.bar_store.bars, symbol, start, end, interval_s)
         if self.bar_store is not None and interval_s % 60 == 0 and self._store_covers(symbol, start, end):
             return await asyncio.to_thread(self.bar_store.bars, symbol, start, end, interval_s)
         return await self.rest.bars(symbol, start, end, interval_s)
