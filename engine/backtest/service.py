@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +31,7 @@ from engine.backtest.filters import entry_filter
 from engine.backtest.metrics import Metrics, compute, curve_points, equity_curve
 from engine.backtest.params import BacktestParams, PayoffParams, StructurePlan
 from engine.backtest.pricing import VOL_RATIO_TO_VIX, MarketModel
+from engine.backtest.progress import progress_bar
 from engine.core.errors import NoData, Smart0DTEError
 
 
@@ -190,10 +190,8 @@ class BacktestService:
         by_day = {s.day: i for i, s in enumerate(history.sessions)}
         out: list[DayResult] = []
         equity = capital
-        show = params.progress if params.progress is not None else (
-            self.config.progress and len(sessions) > 20 and sys.stderr.isatty())
-        progress = _progress(len(sessions)) if show else None
-        try:
+        show = params.progress if params.progress is not None else (self.config.progress and len(sessions) > 20)
+        with progress_bar(len(sessions), "backtest", enabled=show) as tick:
             for s in sessions:
                 i = by_day[s.day]
                 prev = history.sessions[i - 1] if i > 0 else None
@@ -202,12 +200,7 @@ class BacktestService:
                                  recorded=history.recorded.get(s.day))
                 day = engine.run(s, plans, ctx)
                 equity += float(sum(t.pnl for t in day.trades))
-                out.append(day)
-                if progress is not None:
-                    progress[0].advance(progress[1])
-        finally:
-            if progress is not None:
-                progress[0].stop()
+                out.append(tick(day))
         return out
 
     def _result(self, params: BacktestParams, history: History, days: list[DayResult], capital: float) -> BacktestResult:
@@ -310,14 +303,3 @@ def single_numba_thread():
         yield
     finally:
         numba.set_num_threads(before)
-
-
-def _progress(total: int):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    # stderr: stdout may be carrying the JSON answer
-    p = Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                 console=Console(stderr=True), transient=True)
-    p.start()
-    return p, p.add_task("sessions", total=total)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 from engine.backtest.params import BacktestParams
+from engine.backtest.progress import progress_bar
 from engine.core.errors import InvalidInput
 
 GRID_KEYS = ("short_delta", "wing_width", "entry", "exit", "take_profit", "stop_loss", "quantity")
@@ -102,12 +103,14 @@ def run_sweep(service, base: BacktestParams, grid: dict[str, list], history, *, 
     n = workers or os.cpu_count() or 1
     t0 = time.perf_counter()
     if backend == "serial" or len(points) == 1:
-        rows = [_one(settings, base_d, p, history) for p in points]
+        with progress_bar(len(points), "sweep") as tick:
+            rows = [tick(_one(settings, base_d, p, history)) for p in points]
         backend = "serial"
     elif backend == "process":
         with ProcessPoolExecutor(max_workers=min(n, len(points)), mp_context=get_context("spawn"),
-                                 initializer=_init_worker, initargs=(settings, base_d, history)) as pool:
-            rows = list(pool.map(_worker_run, points, chunksize=max(1, len(points) // (4 * n))))
+                                 initializer=_init_worker, initargs=(settings, base_d, history)) as pool, \
+                progress_bar(len(points), "sweep") as tick:
+            rows = [tick(r) for r in pool.map(_worker_run, points, chunksize=max(1, len(points) // (4 * n)))]
     elif backend == "ray":
         rows = _ray_rows(settings, base_d, points, history, n)
     else:
