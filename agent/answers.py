@@ -80,7 +80,7 @@ def _backtest(o: dict, a: dict) -> str:
              f"profit factor {num(pf, '.2f')}, max drawdown {money(o.get('max_drawdown'))}, "
              f"Sharpe {num(o.get('sharpe'), '.2f')}."]
     if o.get("report"):
-        lines.append(f"Report: {o['report']}")
+        lines.append(f"Report: {o['report']}" + (f" (chart {o['png']})" if o.get("png") else ""))
     lines.append(prompts.load("disclaimer"))
     return "\n".join(lines)
 

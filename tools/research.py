@@ -32,6 +32,7 @@ class BacktestArgs(Args):
     side: Literal["buy", "sell"] | None = Field(None, description="sell = credit (sold), buy = debit (bought)")
     data_source: Literal["store", "synthetic"] | None = Field(
         None, description="store = imported minute bars; synthetic = the simulated market's history")
+    report: bool = Field(False, description="Also write the HTML report and PNG chart (takes seconds)")
 
     @model_validator(mode="after")
     def _order(self) -> BacktestArgs:
@@ -68,6 +69,7 @@ class BacktestResult(Out):
     notes: list[str] = Field(default_factory=list)
     equity_curve: list[EquityPoint] = Field(default_factory=list)
     report: str | None = Field(None, description="Path of the HTML report")
+    png: str | None = Field(None, description="Path of the PNG chart (equity, drawdown, P&L distribution)")
 
 
 def _params(args: BacktestArgs) -> Any:
@@ -99,7 +101,8 @@ def backtest_result(res: Any) -> BacktestResult:
             "avg_win", "avg_loss")},
         sessions=pick(raw, "sessions"), source=pick(raw, "source"),
         notes=[str(n) for n in raw.get("notes") or []][:10],
-        equity_curve=curve, report=str(raw["report"]) if raw.get("report") else None)
+        equity_curve=curve, report=str(raw["report"]) if raw.get("report") else None,
+        png=str(raw["png"]) if raw.get("png") else None)
 
 
 async def backtest(args: BacktestArgs, ctx: ToolContext) -> BacktestResult:

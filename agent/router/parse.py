@@ -241,6 +241,8 @@ def _backtest_args(t: str, e: Entities, today: date, context: dict) -> dict:
         args["take_profit_pct"] = e.take_profit
     if e.stop_loss is not None:
         args["stop_loss_pct"] = e.stop_loss
+    if _has(t, r"\b(?:report|chart|charts|plot|graph|equity curve)\b"):
+        args["report"] = True
     if _has(t, r"\b(?:synthetic|simulated|sim|generated|fake) (?:data|history|bars|market|prices)\b|\bon synthetic\b"):
         args["data_source"] = "synthetic"
     elif _has(t, r"\b(?:real|imported|recorded|historical|stored) (?:data|history|bars|prices)\b"):

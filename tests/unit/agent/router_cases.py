@@ -365,4 +365,10 @@ CASES: list[tuple[str, str | None, dict]] = [
     ("what's bitcoin at", None, {}),
     ("please confirm the ticket", None, {}),
     ("increase the collar", None, {}),
+    ("backtest spy ic 10d last 30 days with a report", "backtest",
+     {"strategy": "iron_condor", "underlying": "SPY", "start": "2026-10-21", "end": "2026-11-20", "short_delta": 0.1,
+      "report": True}),
+    ("bt qqq strangle 20 delta on synthetic data last 10 days", "backtest",
+     {"strategy": "strangle", "underlying": "QQQ", "start": "2026-11-10", "end": "2026-11-20", "short_delta": 0.2,
+      "data_source": "synthetic"}),
 ]

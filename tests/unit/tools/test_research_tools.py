@@ -59,3 +59,13 @@ async def test_every_call_is_audited_with_args_outcome_and_actor(registry, agent
                for r in calls)
     assert any(r.data["outcome"].startswith("error") for r in calls)
     assert all("agent" in (r.actor or "") for r in calls)
+
+
+@pytest.mark.slow
+async def test_backtest_with_report_writes_html_and_png(registry, agent_ctx):
+    out = await registry.call("backtest", {"strategy": "straddle", "underlying": "QQQ", "start": "2026-11-05",
+                                           "end": "2026-11-06", "data_source": "synthetic", "report": True}, agent_ctx)
+    assert out.report.endswith(".html") and out.png.endswith(".png")
+    from pathlib import Path
+
+    assert Path(out.report).stat().st_size > 1000 and Path(out.png).stat().st_size > 1000
