@@ -32,6 +32,8 @@ import time
 
 import numpy as np
 
+from engine.options import iv as iv_kernel
+
 N = 100_000
 SUBSET_VOLLIB = 3_000
 SUBSET_QL = 5_000
@@ -76,8 +78,24 @@ def scaled(fn, n_sub: int) -> tuple[float, float]:
     return wall * N / n_sub, cpu * N / n_sub
 
 
-def numpy_implied_vol(price, is_call, S, K, T, r, q, iterations: int = 4):
-    """Our IV algorithm as plain masked numpy (no early exit, no bracket): the numba-vs-numpy test."""
+def _normal_guess_numpy(x, beta):
+    """The kernel's small-vol start (normal limit read from its table), as array code."""
+    with np.errstate(all="ignore"):
+        pos = (np.log(-x) - np.log(beta) - iv_kernel._NQ0) / iv_kernel._NDQ
+        ok = (pos >= 0) & (pos < iv_kernel._NQN - 1)
+        j = np.clip(pos, 0, iv_kernel._NQN - 2).astype(np.int64)
+        f = np.clip(pos, 0, iv_kernel._NQN - 2) - j
+        u_tab, du, dq = iv_kernel._NU, iv_kernel._NDU, iv_kernel._NDQ
+        u = ((2 * f**3 - 3 * f**2 + 1) * u_tab[j] + (f**3 - 2 * f**2 + f) * du[j] * dq
+             + (3 * f**2 - 2 * f**3) * u_tab[j + 1] + (f**3 - f**2) * du[j + 1] * dq)
+        return np.where(ok, -x / u, np.nan)
+
+
+def numpy_implied_vol(price, is_call, S, K, T, r, q, iterations: int = 3):
+    """Our IV algorithm as plain masked numpy (no early exit, no bracket): the numba-vs-numpy test.
+
+    Arrays cannot stop element by element, so every option gets the iterations the slowest needs.
+    """
     from scipy.special import ndtr, ndtri
 
     with np.errstate(all="ignore"):
@@ -99,6 +117,8 @@ def numpy_implied_vol(price, is_call, S, K, T, r, q, iterations: int = 4):
         s_low = np.fmin(s_low, np.where((s_tan > 0) & (s_tan < sc), s_tan, sc))
         s_up = np.maximum(-2.0 * ndtri((bmax - beta) / (bmax + 1.0 / bmax)), np.maximum(sc, s_tan))
         s = np.where(lower, s_low, s_up)
+        s_normal = _normal_guess_numpy(x, beta)
+        s = np.where(s_normal < iv_kernel._SMALL_S, s_normal, s)
         target = np.where(lower, 1.0 / np.log(beta), np.log(bmax - beta))
         for _ in range(iterations):
             h, t = x / s, 0.5 * s
