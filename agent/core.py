@@ -117,7 +117,7 @@ class Assistant:
             return call, None
         if spec.effect is Effect.WRITE:
             return self._defer(call, spec.name)
-        ctx = ToolContext(self.engine, self.actor, self.ledger, extras={"thread": call.call_id})
+        ctx = ToolContext(self.engine, self.actor, self.ledger, extras={"call_id": call.call_id})
         try:
             result = await self.registry.call(call.name, call.args, ctx)
         except Smart0DTEError as err:
