@@ -46,7 +46,7 @@ async def test_fill_while_disconnected_is_reported_and_emitted_on_reconnect(ledg
     events = broker.events()
     assert (await broker.submit(done)).status is OrderStatus.FILLED
     record_order(db, done, OrderStatus.ACCEPTED)
-    for ev in await collect(events):
+    for ev in await collect(events, 3, filled("early-1")):
         if isinstance(ev, Fill):
             record_fill(db, "paper", ev)
 
@@ -127,7 +127,7 @@ async def test_a_restarted_engine_reconciles_from_the_ledger(tws, db):
         assert report.reason == "connect"
         assert [f.client_order_id for f in report.missing_fills] == ["vert-2"]
         assert [d.kind for d in report.order_diffs] == ["filled_while_away"]
-        fills = [e for e in await collect(events) if isinstance(e, Fill)]
+        fills = [e for e in await collect(events, 3, filled("vert-2")) if isinstance(e, Fill)]
         assert [(f.client_order_id, f.quantity, str(f.net_price)) for f in fills] == [("vert-2", 2, "1.44")]
         assert {x.symbol for x in fills[0].legs} == {occ("SPY", "C", 590), occ("SPY", "C", 595)}
         # the same client order id is not placed a second time
@@ -185,7 +185,8 @@ async def test_a_lost_acknowledgement_is_recovered_by_reconciliation(db_broker, 
     await tws.drop_clients()
     assert await broker.wait_connected(5)
     assert broker.reports[-1].clean                 # working at IB, SUBMITTED (working) in the ledger
-    ups = [e for e in await collect(events) if isinstance(e, OrderUpdate) and e.client_order_id == "lost-1"]
+    ups = [e for e in await collect(events, 3, lambda e: isinstance(e, OrderUpdate) and e.client_order_id == "lost-1")
+           if isinstance(e, OrderUpdate) and e.client_order_id == "lost-1"]
     assert ups and ups[-1].status is OrderStatus.ACCEPTED and ups[-1].broker_order_id
     assert (await broker.submit(order)).status is OrderStatus.ACCEPTED   # and still no second order
     assert sum(1 for o in tws.orders.values() if o.order_ref == "lost-1") == 1
