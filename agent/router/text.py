@@ -116,6 +116,16 @@ def number_words(tokens: list[str]) -> list[str]:
                         current = -1
                         break
                 j += 1
+            if current >= 0 and j < len(tokens) and tokens[j] == "point":  # digits after "point" stay digits
+                digits = []
+                k = j + 1
+                while k < len(tokens) and tokens[k] in _UNITS and _UNITS[tokens[k]] < 10:
+                    digits.append(str(_UNITS[tokens[k]]))
+                    k += 1
+                if digits:
+                    out.append(f"{total + current}.{''.join(digits)}")
+                    i = k
+                    continue
             if current >= 0:
                 while out and j > i and tokens[j - 1] in ("and", "-"):
                     j -= 1
@@ -163,5 +173,9 @@ def normalize(text: str) -> str:
     tokens = [WORDS.get(tok, tok) for tok in tokens]
     tokens = " ".join(tokens).split()
     joined = " ".join(number_words(tokens))
+    joined = re.sub(r"\b(\d+) point (\d+)\b", r"\1.\2", joined)            # "one point two five" → 1.25
+    joined = re.sub(r"\b(?:a|1) bucks? (\d{1,2})\b", lambda m: f"1.{int(m.group(1)):02d}", joined)  # a buck ten
+    joined = re.sub(r"\b(\d+) bucks?\b", r"\1.00", joined)
+    joined = re.sub(r"\b(?:noon|midday)\b", "12:00", joined)
     joined = _PHRASE_RE.sub(lambda m: PHRASES[m.group(1)], joined)  # phrases made by typo fixes
     return re.sub(r"\s+", " ", joined).strip()

@@ -371,4 +371,13 @@ CASES: list[tuple[str, str | None, dict]] = [
     ("bt qqq strangle 20 delta on synthetic data last 10 days", "backtest",
      {"strategy": "strangle", "underlying": "QQQ", "start": "2026-11-10", "end": "2026-11-20", "short_delta": 0.2,
       "data_source": "synthetic"}),
+    ("sell a spy iron condor ten delta five wide for one point one five", "place_paper_order",
+     {"underlying": "SPY", "structure": "iron_condor", "side": "sell", "short_delta": 0.1, "wing_width": 5,
+      "limit_price": 1.15}),
+    ("short a qqq put spread 20 delta 5 wide for a buck ten", "place_paper_order",
+     {"underlying": "QQQ", "structure": "vertical", "right": "put", "side": "sell", "short_delta": 0.2,
+      "wing_width": 5, "limit_price": 1.1}),
+    ("backtest spy iron fly entering at noon last 30 days", "backtest",
+     {"strategy": "iron_butterfly", "underlying": "SPY", "start": "2026-10-21", "end": "2026-11-20",
+      "entry_time": "12:00"}),
 ]

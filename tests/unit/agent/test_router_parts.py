@@ -30,6 +30,12 @@ def test_typos(typo, word):
     assert fix_typo(typo) == word or normalize(typo) == word
 
 
+@pytest.mark.parametrize("text, out", [("one point two five", "1.25"), ("a buck ten", "1.10"),
+                                       ("two bucks", "2.00"), ("at noon", "at 12:00")])
+def test_prices_and_times_in_words(text, out):
+    assert normalize(text) == out
+
+
 def test_normalize_slang():
     assert normalize("Sell 2 SPY IC's 10d 5-wide @ 1.10") == "sell 2 spy iron_condor 10d 5 wide @ 1.10"
     assert normalize("what's the P&L?") == "what is the pnl"
