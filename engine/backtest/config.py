@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
 class BacktestConfig(BaseModel):
@@ -25,6 +27,10 @@ class BacktestConfig(BaseModel):
         "physical", description="Held to expiry: cash = intrinsic value; physical = ITM options are "
         "exercised/assigned (OCC exercise-by-exception at $0.01 ITM) and the shares are sold at the "
         "next session's open (SPY/QQQ/IWM are physically settled)")
+    expiry_weekdays: str = Field(
+        "mon,tue,wed,thu,fri", description="Weekdays with a same-day expiry to trade. Today SPY/QQQ/IWM "
+        "list one every session; SPY and QQQ added Tuesday/Thursday expiries only in November 2022, so a "
+        "backtest of earlier years should use mon,wed,fri")
     # --- modeled option market (see engine.backtest.pricing) ----------------------------------
     vix_scale: float = Field(1.0, gt=0, le=5, description="ATM 0DTE IV = VIX/100 x this")
     rv_premium: float = Field(1.15, gt=0, le=5, description="Without VIX: IV = past realized vol x this")
@@ -43,3 +49,15 @@ class BacktestConfig(BaseModel):
     sweep_backend: Literal["process", "ray", "serial"] = "process"
     sweep_workers: int | None = Field(None, ge=1, description="Unset = all cores")
     ray_address: str | None = Field(None, description="Ray cluster address; unset = a local Ray")
+
+    @field_validator("expiry_weekdays")
+    @classmethod
+    def _weekdays(cls, v: str) -> str:
+        days = [d.strip().lower()[:3] for d in v.split(",") if d.strip()]
+        bad = [d for d in days if d not in WEEKDAYS]
+        if bad or not days:
+            raise ValueError(f"expiry_weekdays: comma-separated {','.join(WEEKDAYS)}; got {v!r}")
+        return ",".join(d for d in WEEKDAYS if d in days)
+
+    def expiry_weekday_numbers(self) -> set[int]:
+        return {WEEKDAYS.index(d) for d in self.expiry_weekdays.split(",")}

@@ -34,6 +34,8 @@ from engine.backtest.pricing import VOL_RATIO_TO_VIX, MarketModel
 from engine.backtest.progress import progress_bar
 from engine.core.errors import NoData, Smart0DTEError
 
+TUE_THU_EXPIRIES = date(2022, 11, 14)  # SPY/QQQ dailies completed (Tuesday and Thursday added)
+
 
 @dataclass
 class BacktestResult:
@@ -173,9 +175,12 @@ class BacktestService:
     def run_sync(self, params: BacktestParams | dict, history: History | None = None) -> BacktestResult:
         params = BacktestParams.coerce(params)
         history = history if history is not None else self.load_history(params)
-        sessions = [s for s in history.sessions if params.start <= s.day <= params.end]
+        weekdays = self.config.expiry_weekday_numbers()
+        in_range = [s for s in history.sessions if params.start <= s.day <= params.end]
+        sessions = [s for s in in_range if s.day.weekday() in weekdays or s.day in history.recorded]
         if not sessions:
-            raise NoData(f"no {params.underlying} sessions between {params.start} and {params.end}")
+            raise NoData(f"no {params.underlying} sessions with a same-day expiry between {params.start} and "
+                         f"{params.end}" + (f" (expiry weekdays: {self.config.expiry_weekdays})" if in_range else ""))
         engine = DayEngine(history.symbol, self.market_model(history.symbol),
                            BacktestFiller(self.settings.fills, displayed_size=self.config.modeled_size),
                            intrabar_stops=self.config.intrabar_stops)
@@ -209,6 +214,10 @@ class BacktestService:
         metrics = compute(np.array([float(t.pnl) for t in trades]), daily, capital,
                           float(sum(d.minutes_in_market for d in days)), float(sum(d.minutes for d in days)))
         notes = list(history.notes)
+        if history.source == "store" and params.start < TUE_THU_EXPIRIES \
+                and {1, 3} & self.config.expiry_weekday_numbers():
+            notes.append(f"{params.underlying} listed no Tuesday/Thursday expiries before November 2022: for "
+                         "earlier years set SMART0DTE_BACKTEST__EXPIRY_WEEKDAYS=mon,wed,fri")
         quoted = sum(1 for d in days if d.iv_source == "recorded")
         data = "quoted" if days and quoted == len(days) else "modeled"
         if 0 < quoted < len(days):

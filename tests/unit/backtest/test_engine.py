@@ -204,3 +204,16 @@ def test_exposure_counts_overlapping_structures_once():
     both = run(h, also=[{"strategy": "short_call", "entry": "10:00", "take_profit": None, "stop_loss": None}],
                **kw).metrics.exposure
     assert one == pytest.approx((379 - 29) / 390) and both == pytest.approx(one)
+
+
+def test_expiry_weekdays_restrict_sessions_and_old_ranges_are_flagged(monkeypatch):
+    h = replace(history(date(2019, 2, 11), date(2019, 2, 15), seed=4), source="store")
+    every = run(h)
+    assert every.metrics.trades == 5 and any("Tuesday/Thursday" in n for n in every.notes)
+    monkeypatch.setenv("SMART0DTE_BACKTEST__EXPIRY_WEEKDAYS", "mon,wed,fri")
+    from engine.settings import reset_settings_cache
+
+    reset_settings_cache()
+    mwf = run(h)
+    assert [d.weekday() for d in mwf.days] == [0, 2, 4] and mwf.metrics.trades == 3
+    assert not any("Tuesday/Thursday" in n for n in mwf.notes)
