@@ -144,3 +144,18 @@ def test_property_implied_vol_inverts_bsm_price(S, z, T, sig, r, q, is_call):
     vega = float(bsm_greeks(is_call, S, K, T, r, q, sig)["vega"])
     assume(price > 1e-250 and vega * 1e-8 > 64e-16 * (S + K))
     assert float(implied_vol(price, is_call, S, K, T, r, q)) == pytest.approx(sig, abs=1e-8)
+
+
+@pytest.mark.parametrize("T", [MINUTE, 30 * MINUTE, 1 / 365, 0.5])
+def test_exactly_at_the_forward_and_across_the_guess_regimes(T):
+    # x = 0 exactly (S = K, r = q) takes the closed-form ATM start; around it the small-vol table
+    # and, for large total vol, the asymptotic maps.
+    sig = np.array([0.01, 0.1, 0.3, 1.0, 3.0])
+    p = bsm_price(True, 100.0, 100.0, T, 0.03, 0.03, sig)
+    assert np.allclose(implied_vol(p, True, 100.0, 100.0, T, 0.03, 0.03), sig, rtol=1e-12)
+    K = 100.0 * np.exp(np.array([-0.3, -0.05, -0.01, 0.01, 0.05, 0.3]))
+    for s in sig:
+        price = bsm_price(K > 100.0, 100.0, K, T, 0.03, 0.0, s)
+        ok = price > 1e-200
+        got = implied_vol(price, K > 100.0, 100.0, K, T, 0.03, 0.0)
+        assert np.allclose(got[ok], s, rtol=1e-10), (T, s)
