@@ -68,8 +68,9 @@ Account = Literal["paper", "live"]
 
 
 # --- output conversion --------------------------------------------------------------------------
-def num(value: Any) -> float | None:
-    """A JSON number (``None`` for missing/NaN/inf) from float, Decimal, int or numpy scalar."""
+def num(value: Any, digits: int | None = None) -> float | None:
+    """A JSON number (``None`` for missing/NaN/inf) from float, Decimal, int or numpy scalar,
+    rounded to ``digits`` decimals when given (prices: float noise such as 2.8600000000000003 goes)."""
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, (Decimal, float, int)):
@@ -78,7 +79,9 @@ def num(value: Any) -> float | None:
         f = float(value)
     except (TypeError, ValueError):
         return None
-    return f if math.isfinite(f) else None
+    if not math.isfinite(f):
+        return None
+    return round(f, digits) if digits is not None else f
 
 
 def plain(obj: Any) -> Any:

@@ -34,8 +34,8 @@ class QuoteResult(Out):
 
 async def quote(args: QuoteArgs, ctx: ToolContext) -> QuoteResult:
     q = await ctx.engine.quote(args.symbol)
-    return QuoteResult(symbol=q.symbol, bid=num(q.bid), ask=num(q.ask), mid=num(q.mid), last=num(q.last),
-                       spread=num(q.spread), bid_size=int(q.bid_size or 0), ask_size=int(q.ask_size or 0),
+    return QuoteResult(symbol=q.symbol, bid=num(q.bid, 4), ask=num(q.ask, 4), mid=num(q.mid, 4), last=num(q.last, 4),
+                       spread=num(q.spread, 4), bid_size=int(q.bid_size or 0), ask_size=int(q.ask_size or 0),
                        ts=q.ts, source=q.source, session=q.session)
 
 
@@ -82,9 +82,12 @@ class ChainResult(Out):
     rows: list[ChainRow]
 
 
+_PRICES = ("strike", "bid", "ask", "mid")
+
+
 def _row(raw: dict) -> ChainRow:
     ints = ("volume", "open_interest")
-    data = {k: (num(v) if k not in ("symbol", "right") else str(v)) for k, v in raw.items()}
+    data = {k: (num(v, 4 if k in _PRICES else 6) if k not in ("symbol", "right") else str(v)) for k, v in raw.items()}
     for k in ints:
         if data.get(k) is not None:
             data[k] = int(data[k])

@@ -72,11 +72,13 @@ class GreeksRow(Out):
     gamma_dollars_1pct: float | None = Field(None, description="Dollar gamma per 1% move")
     vega_per_point: float | None = Field(None, description="Dollars per 1 vol point")
     theta_per_day: float | None = Field(None, description="Dollars per calendar day")
+    value: float | None = Field(None, description="Model value in dollars")
 
 
 class PortfolioGreeksResult(Out):
     ledger: str
     total: GreeksRow
+    by_underlying: dict[str, GreeksRow] = Field(default_factory=dict)
     positions: list[GreeksRow] = Field(default_factory=list)
     raw: dict = Field(default_factory=dict, description="All figures as the engine reported them")
 
@@ -87,6 +89,7 @@ _GREEK_KEYS = {
     "gamma_dollars_1pct": ("gamma_dollars_1pct", "dollar_gamma_1pct", "dollar_gamma"),
     "vega_per_point": ("vega_per_point", "vega"),
     "theta_per_day": ("theta_per_day", "theta"),
+    "value": ("value", "market_value"),
 }
 
 
@@ -101,7 +104,10 @@ async def portfolio_greeks(args: PortfolioGreeksArgs, ctx: ToolContext) -> Portf
     raw = raw if isinstance(raw, dict) else {"total": {}}
     total = pick(raw, "total", "totals", default=raw)
     rows = pick(raw, "positions", "per_position", default=[])
+    by_und = pick(raw, "by_underlying", default={})
     return PortfolioGreeksResult(ledger=ctx.ledger, total=greeks_row(total),
+                                 by_underlying={str(u): greeks_row(g) for u, g in by_und.items()}
+                                 if isinstance(by_und, dict) else {},
                                  positions=[greeks_row(r) for r in rows if isinstance(r, dict)], raw=raw)
 
 

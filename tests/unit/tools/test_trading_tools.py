@@ -98,3 +98,14 @@ def test_leg_needs_exactly_one_selector():
     with pytest.raises(ValueError):
         PlacePaperOrderArgs.model_validate({"underlying": "SPY", "legs": [
             {"right": "put", "strike": 600, "delta": 0.2, "side": "sell"}]})
+
+
+async def test_greeks_by_underlying_sum_to_the_total(registry, agent_ctx, engine):
+    for underlying in ("SPY", "QQQ"):
+        staged = await registry.call("place_paper_order", {"underlying": underlying, "legs": [
+            {"right": "put", "delta": 0.25, "side": "buy"}], "order_type": "market"}, agent_ctx)
+        await engine.confirm(staged.ticket_id, Principal.person("alice", "test"))
+    g = await registry.call("portfolio_greeks", {}, agent_ctx)
+    assert set(g.by_underlying) == {"SPY", "QQQ"}
+    assert g.total.delta_shares < 0
+    assert sum(r.delta_shares for r in g.by_underlying.values()) == pytest.approx(g.total.delta_shares, abs=0.05)
