@@ -1,8 +1,8 @@
 """Feed ingest: Polygon WebSocket quote frames → our parser → the latest-quote cache.
 
-Builds, records to a file (one ``market<TAB>frame`` line per frame) and reads back a stream of 200,000 ``Q`` events in the vendor's shape (the
-``websocket-spec.json`` example: ``ev, sym, bx, bp, bs, ax, ap, as, c, i, t, q, z``), sent as
-JSON arrays the way Polygon batches them: a stocks connection (SPY/QQQ/IWM, frames of 1–40
+Builds, records to a file (the live feed's recording format, ``*.polygon.tsv``) and reads back a
+stream of 200,000 ``Q`` events in the vendor's shape (the ``websocket-spec.json`` example:
+``ev, sym, bx, bp, bs, ax, ap, as, c, i, t, q, z``), sent as JSON arrays the way Polygon batches them: a stocks connection (SPY/QQQ/IWM, frames of 1–40
 events) and an options connection (300 near-the-money 0DTE contracts, frames of 1–120 events),
 half the events each. Then, in the same run, times:
 
@@ -11,7 +11,7 @@ half the events each. Then, in the same run, times:
   :class:`Quote` records with aware timestamps and session days) + ``MemoryQuoteCache.put_many``.
 
 Prints quotes/s of each, our time over bare, and the same pair with ``orjson`` when it is
-importable. Goal: ≥ 200k quotes/s per core and ≤ 2× bare. Best of 5 runs each, one core.
+importable. Goal: ≥ 200k quotes/s per core and ≤ 2× bare. Best of 7 interleaved runs each, one core.
 """
 
 from __future__ import annotations
@@ -57,15 +57,19 @@ def build_stream(n: int = N_QUOTES, seed: int = 11) -> list[tuple[str, str]]:
 
 
 def record(frames: list[tuple[str, str]], path: Path) -> None:
-    """Write the stream as the recorder would: one ``market<TAB>frame`` line per WebSocket frame."""
-    with path.open("w", encoding="utf-8") as fh:
-        for market, frame in frames:
-            fh.write(f"{market}\t{frame}\n")
+    """Write the stream the way the live feed records it (``recording.StreamRecorder``)."""
+    from engine.market.polygon.recording import StreamRecorder
+
+    rec = StreamRecorder(path)
+    for i, (market, frame) in enumerate(frames):
+        rec.write(market, frame, recv_ms=1_763_650_000_000 + i)
+    rec.close()
 
 
 def replay(path: Path) -> list[tuple[str, str]]:
-    with path.open(encoding="utf-8") as fh:
-        return [tuple(line.rstrip("\n").split("\t", 1)) for line in fh]  # type: ignore[misc]
+    from engine.market.polygon.recording import read_recording
+
+    return [(market, frame) for _, market, frame in read_recording(path)]
 
 
 def _best_pair(a, b, repeats: int = REPEATS) -> tuple[float, float]:
@@ -109,7 +113,7 @@ def measure(frames: list[tuple[str, str]], loads) -> tuple[float, float, int]:
 def main() -> None:
     t_build = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        recording = Path(tmp) / "polygon_stream.tsv"
+        recording = Path(tmp) / "bench.polygon.tsv"
         record(build_stream(), recording)
         frames = replay(recording)
     n_frames = len(frames)

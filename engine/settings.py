@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     polygon_api_key: SecretStr | None = None
     polygon_base_url: str = "https://api.massive.com"
     polygon_ws_url: str | None = Field(None, description="WebSocket base, e.g. wss://socket.massive.com; unset = client default")
+    polygon_record: bool = Field(False, description="Record the raw WebSocket stream under HOME/recordings for replay")
     stale_quote_seconds: float = Field(10.0, gt=0, description="A quote older than this is stale")
     risk_free_rate: float = Field(0.043, ge=-0.05, le=0.25)
     product_hours: dict[str, dict[str, str]] = Field(

@@ -9,7 +9,9 @@ Sources (``SMART0DTE_REPLAY_PATH``: one file or a folder, searched recursively):
 * **top-of-book recordings** (``pecuniary/dom_data_SPY_*.csv``): bid/ask/sizes/last trade, time
   zone found from the data (see ``recorded.top_of_book``);
 * **chain downloads** (Cboe quote data, ``cboe-spy-chain/``): one snapshot per expiry, spot from
-  put–call parity, never the page's stale header.
+  put–call parity, never the page's stale header;
+* **Polygon stream recordings** (``*.polygon.tsv``, written by ``PolygonFeed`` with
+  ``SMART0DTE_POLYGON_RECORD=true``): the raw frames decoded again by the live parser.
 
 Playback: :meth:`events` merges every source into one time-ordered stream (a bar is emitted when
 it closes, at ``start + 1 min``; a top-of-book row becomes a :class:`Quote`, and a :class:`Trade`
@@ -23,6 +25,7 @@ every symbol.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import logging
 import math
@@ -40,6 +43,8 @@ from engine.core.errors import InvalidInput, NoData, UnknownSymbol
 from engine.core.instruments import AssetKind, parse_symbol
 from engine.core.marketdata import Bar, ChainSnapshot, MarketEvent, Quote, Trade
 from engine.market.bars import BarAggregator, frame_to_bars, read_minute_csv, resample_frame
+from engine.market.polygon.messages import FrameParser
+from engine.market.polygon.recording import is_recording, read_recording
 from engine.market.recorded.cboe_chain import RecordedChains, looks_like_cboe_chain, read_cboe_chain
 from engine.market.recorded.top_of_book import QuoteTape, looks_like_top_of_book, read_top_of_book
 
@@ -74,10 +79,13 @@ class ReplayFeed:
         self.bars: dict[str, pd.DataFrame] = {}
         self.tapes: dict[str, QuoteTape] = {}
         self.chains: dict[str, RecordedChains] = {}
+        self.stream: list[tuple[datetime, MarketEvent]] = []  # from Polygon recordings, time-ordered
+        self._stream_quotes: dict[str, tuple[np.ndarray, list[Quote]]] = {}
         self.skipped: list[str] = []
         for p in paths:
             self._load_path(Path(p), tz)
-        if not (self.bars or self.tapes or self.chains):
+        self._index_stream()
+        if not (self.bars or self.tapes or self.chains or self.stream):
             raise NoData(f"no replayable files in {', '.join(str(p) for p in paths)}")
         self.clock = clock or SimClock(self.first_available())
         self.subscribed: set[str] = set()
@@ -90,7 +98,7 @@ class ReplayFeed:
             raise InvalidInput(f"replay path {path} does not exist", field="replay_path")
         if path.is_dir():
             for f in sorted(path.rglob("*")):
-                if f.suffix.lower() in (".csv", ".parquet") and f.is_file():
+                if (f.suffix.lower() in (".csv", ".parquet") or is_recording(f)) and f.is_file():
                     try:
                         self._load_file(f, tz)
                     except (InvalidInput, ValueError, OSError) as err:
@@ -100,6 +108,12 @@ class ReplayFeed:
         self._load_file(path, tz)
 
     def _load_file(self, f: Path, tz: str) -> None:
+        if is_recording(f):
+            parsers: dict[str, FrameParser] = {}
+            for _, market, raw in read_recording(f):
+                frame = parsers.setdefault(market, FrameParser(market)).parse(raw)
+                self.stream.extend((_event_time(ev), ev) for ev in frame.events())
+            return
         if f.suffix.lower() == ".parquet":
             sym, frame = _parquet_bars(f)
             self._add_bars(sym, frame)
@@ -124,10 +138,20 @@ class ReplayFeed:
             frame = pd.concat([old[~old.index.isin(frame.index)], frame]).sort_index()
         self.bars[sym] = frame
 
+    def _index_stream(self) -> None:
+        self.stream.sort(key=lambda pair: pair[0])
+        by_sym: dict[str, list[Quote]] = {}
+        for _, ev in self.stream:
+            if isinstance(ev, Quote):
+                by_sym.setdefault(ev.symbol, []).append(ev)
+        self._stream_quotes = {s: (np.array([int(q.ts.timestamp() * 1e9) for q in qs], dtype=np.int64), qs)
+                               for s, qs in by_sym.items()}
+
     def first_instant(self) -> datetime:
         starts = [f.index[0].to_pydatetime() for f in self.bars.values()]
         starts += [datetime.fromtimestamp(t.ts_ns[0] / 1e9, UTC) for t in self.tapes.values()]
         starts += [c.ts for c in self.chains.values()]
+        starts += [self.stream[0][0]] if self.stream else []
         return min(starts).astimezone(NY)
 
     def first_available(self) -> datetime:
@@ -135,12 +159,14 @@ class ReplayFeed:
         firsts = [f.index[0].to_pydatetime() + _MINUTE for f in self.bars.values()]
         firsts += [datetime.fromtimestamp(t.ts_ns[0] / 1e9, UTC) for t in self.tapes.values()]
         firsts += [c.ts for c in self.chains.values()]
+        firsts += [self.stream[0][0]] if self.stream else []
         return min(firsts).astimezone(NY)
 
     def last_instant(self) -> datetime:
         ends = [f.index[-1].to_pydatetime() + _MINUTE for f in self.bars.values()]
         ends += [datetime.fromtimestamp(t.ts_ns[-1] / 1e9, UTC) for t in self.tapes.values()]
         ends += [c.ts for c in self.chains.values()]
+        ends += [self.stream[-1][0]] if self.stream else []
         return max(ends).astimezone(NY)
 
     # --- Feed protocol ---------------------------------------------------------------------------
@@ -164,6 +190,9 @@ class ReplayFeed:
         lo = after or datetime.min.replace(tzinfo=UTC)
         streams = [self._bar_events(s, f, lo) for s, f in self.bars.items()]
         streams += [self._tape_events(t, lo) for t in self.tapes.values()]
+        if self.stream:
+            first = bisect.bisect_right([at for at, _ in self.stream], lo)
+            streams.append(iter(self.stream[first:]))
         return heapq.merge(*streams, key=lambda pair: pair[0])
 
     async def events(self) -> AsyncIterator[MarketEvent]:  # type: ignore[override]
@@ -194,7 +223,8 @@ class ReplayFeed:
         now = self.clock.now()
         found: list[Quote] = []
         problem: NoData | None = None
-        for source, make in ((self.tapes, self._tape_quote), (self.bars, self._bar_quote)):
+        for source, make in ((self.tapes, self._tape_quote), (self.bars, self._bar_quote),
+                             (self._stream_quotes, self._stream_quote)):
             if key in source:
                 try:
                     found.append(make(key, now))
@@ -233,24 +263,32 @@ class ReplayFeed:
         """Bars with ``start <= bar start < end`` that have closed by the replay clock."""
         key = _key(symbol)
         end = min(end, self.clock.now())
-        if key not in self.bars and key not in self.tapes:
+        in_stream = key in self._stream_quotes or any(ev.symbol == key for _, ev in self.stream)
+        if key not in self.bars and key not in self.tapes and not in_stream:
             raise UnknownSymbol(f"{key} has no recorded bars or quotes")
         if key in self.bars:
             frame = self.bars[key]
             frame = frame[(frame.index >= start) & (frame.index + _MINUTE <= end)]
             if interval_s != 60:
                 frame = resample_frame(frame, interval_s)
-            if not frame.empty or key not in self.tapes:
+            if not frame.empty or (key not in self.tapes and not in_stream):
                 return frame_to_bars(key, frame, interval_s)
-        # bars built from the recorded quotes (mid) and the shown trades
+        # bars built from recorded minute aggregates when there are any (their volume is complete),
+        # else from the recorded quotes (mid) and trades
+        if key in self.tapes:
+            events = [ev for at, ev in self._tape_events(self.tapes[key], start) if at < end]
+        else:
+            events = [ev for at, ev in self.stream if ev.symbol == key and start < at < end]
+        use_bars = interval_s >= 60 and any(isinstance(ev, Bar) and ev.interval_s <= interval_s for ev in events)
         agg = BarAggregator(interval_s)
-        bars = agg.add_many(ev for at, ev in self._tape_events(self.tapes[key], start) if at < end)
+        bars = agg.add_many(ev for ev in events if isinstance(ev, Bar) == use_bars
+                            and (not use_bars or ev.interval_s <= interval_s))
         bars += agg.flush(before=end)
         return [b for b in bars if start <= b.start < end]
 
     # --- helpers ----------------------------------------------------------------------------------
     def symbols(self) -> list[str]:
-        return sorted({*self.bars, *self.tapes, *self.chains})
+        return sorted({*self.bars, *self.tapes, *self.chains, *self._stream_quotes})
 
     def _bar_events(self, sym: str, frame: pd.DataFrame, after: datetime) -> Iterator[tuple[datetime, Bar]]:
         ends = frame.index + _MINUTE
@@ -284,6 +322,14 @@ class ReplayFeed:
                          f"{t.symbol} quote ({first:%Y-%m-%d %H:%M:%S} ET)")
         return self._row_quote(t, i, datetime.fromtimestamp(t.ts_ns[i] / 1e9, UTC).astimezone(NY))
 
+    def _stream_quote(self, sym: str, now: datetime) -> Quote:
+        stamps, quotes = self._stream_quotes[sym]
+        i = int(np.searchsorted(stamps, int(now.timestamp() * 1e9), side="right")) - 1
+        if i < 0:
+            raise NoData(f"replay clock {now.astimezone(NY):%Y-%m-%d %H:%M:%S} ET is before the first recorded "
+                         f"{sym} quote ({quotes[0].ts.astimezone(NY):%Y-%m-%d %H:%M:%S} ET)")
+        return quotes[i]
+
     def _bar_quote(self, sym: str, now: datetime) -> Quote:
         frame = self.bars[sym]
         closed = int(np.searchsorted(frame.index + _MINUTE, pd.Timestamp(now), side="right")) - 1
@@ -295,6 +341,13 @@ class ReplayFeed:
         ts = (frame.index[closed] + _MINUTE).to_pydatetime()
         c = float(row["close"])
         return Quote(sym, c, c, ts, 0, 0, c, SOURCE, ts.date())
+
+
+def _event_time(ev: MarketEvent) -> datetime:
+    """When an event becomes known: a quote or trade at its stamp, a bar when it closes."""
+    if isinstance(ev, Bar):
+        return ev.start + timedelta(seconds=ev.interval_s)
+    return ev.ts
 
 
 def _name_symbol(f: Path) -> str:

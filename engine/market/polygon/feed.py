@@ -26,6 +26,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from engine.core.clock import NY, Clock, LiveClock
 from engine.core.errors import AuthError, FeedError
@@ -33,6 +34,7 @@ from engine.core.instruments import PRODUCT_UNDERLYINGS
 from engine.core.marketdata import Bar, ChainSnapshot, MarketEvent, Quote
 from engine.market.bars import BarAggregator
 from engine.market.polygon.messages import Frame, vendor_topic
+from engine.market.polygon.recording import SUFFIX, StreamRecorder
 from engine.market.polygon.rest import PolygonRest
 from engine.market.polygon.stream import Backoff, StreamConnection
 
@@ -54,7 +56,8 @@ class PolygonFeed:
     ``warmup_symbols`` are warmed up on start (default: the product's underlyings plus the
     stock/index symbols subscribed by then). ``queue_size`` bounds the event queue: when a
     consumer falls that far behind, the oldest events are dropped and counted in
-    ``stats()["dropped"]``.
+    ``stats()["dropped"]``. ``record_to`` (or ``SMART0DTE_POLYGON_RECORD=true``: a file under
+    ``HOME/recordings``) records every raw frame for the replay feed (``recording.py``).
     """
 
     name = "polygon"
@@ -62,7 +65,7 @@ class PolygonFeed:
     def __init__(self, settings, *, rest: PolygonRest | None = None, bar_store=None, clock: Clock | None = None,
                  cache=None, stale_after: float = 15.0, backoff: Backoff | None = None, expect_data=None,
                  warmup_days: int = WARMUP_DAYS, warmup_symbols: Iterable[str] | None = None,
-                 queue_size: int = 100_000) -> None:
+                 queue_size: int = 100_000, record_to: str | Path | None = None) -> None:
         if settings.polygon_api_key is None:
             raise AuthError("the Polygon feed needs SMART0DTE_POLYGON_API_KEY")
         self._key = settings.polygon_api_key.get_secret_value()
@@ -91,6 +94,9 @@ class PolygonFeed:
         self.dropped = 0
         self.warmed: dict[str, int] = {}
         self.started = False
+        if record_to is None and getattr(settings, "polygon_record", False):
+            record_to = Path(settings.home) / "recordings" / f"polygon-{datetime.now(UTC):%Y%m%dT%H%M%S}{SUFFIX}"
+        self.recorder = StreamRecorder(record_to) if record_to is not None else None
 
     # --- Feed protocol ---------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -123,6 +129,8 @@ class PolygonFeed:
         self._streams.clear()
         self._tasks.clear()
         self._flush_bars(final=True)
+        if self.recorder is not None:
+            self.recorder.close()
 
     async def subscribe(self, symbols: Iterable[str]) -> None:
         by_market: dict[str, list[str]] = {}
@@ -227,7 +235,8 @@ class PolygonFeed:
                                 stale_after=self.stale_after * _QUIET_FACTOR.get(market, 1),
                                 backoff=Backoff() if self._backoff is None else  # one state per stream
                                 Backoff(self._backoff.base, self._backoff.max_delay, rng=self._backoff.rng),
-                                expect_data=self._expect_data)
+                                expect_data=self._expect_data,
+                                on_raw=self.recorder.write if self.recorder is not None else None)
         self._streams[market] = conn
         return conn
 

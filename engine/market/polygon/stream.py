@@ -102,6 +102,7 @@ def split_ws_url(url: str | None) -> tuple[str, bool]:
 class StreamConnection:
     """Keeps one market's WebSocket up and feeds decoded frames to ``on_frame``.
 
+    ``on_raw(market, frame)``, if given, sees every raw frame first (the stream recorder).
     ``topics`` are vendor subscriptions (``Q.SPY``, ``T.SPY``, ``AM.SPY``, ``Q.O:SPY…``,
     ``V.I:VIX``). :meth:`run` loops until :meth:`stop` or a refused key (then :attr:`error` holds
     the :class:`AuthError` and ``run`` raises it).
@@ -109,8 +110,10 @@ class StreamConnection:
 
     def __init__(self, market: str, api_key: str, on_frame: Callable, *, ws_url: str | None = None,
                  stale_after: float = 15.0, backoff: Backoff | None = None,
-                 expect_data: Callable[[], bool] | None = None, open_timeout: float = 10.0) -> None:
+                 expect_data: Callable[[], bool] | None = None, open_timeout: float = 10.0,
+                 on_raw: Callable[[str, str | bytes], None] | None = None) -> None:
         self.market = market
+        self._on_raw = on_raw
         self._key = api_key
         self._on_frame = on_frame
         self.host, self.secure = split_ws_url(ws_url)
@@ -153,6 +156,8 @@ class StreamConnection:
             self._got_data = True
             self.backoff.reset()
         self.stale = False
+        if self._on_raw is not None:
+            self._on_raw(self.market, raw)
         before = self.parser.stats.malformed
         frame = self.parser.parse(raw)
         if self.parser.stats.malformed > before:

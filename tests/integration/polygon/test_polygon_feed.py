@@ -306,3 +306,26 @@ async def test_unsubscribe_and_slow_consumer_drops_oldest(server, tmp_path):
             await asyncio.sleep(0.02)
         got = await _next(feed.events(), 3)
         assert [q.bid for q in got] == [602.0, 603.0, 604.0] and feed.stats()["dropped"] == 2
+
+
+async def test_recorded_stream_replays_through_the_replay_feed(server, tmp_path):
+    from engine.market.replay import ReplayFeed
+
+    rec = tmp_path / "rec" / "session.polygon.tsv"
+    async with running(server, tmp_path, symbols=("SPY", "VIX"), record_to=rec) as feed:
+        await server.wait_subscribed("stocks", {"Q.SPY"})
+        await server.wait_subscribed("indices", {"V.I:VIX"})
+        now = _now_ms()
+        await server.push("stocks", [server.stock_quote("SPY", 600.10, 600.12, now),
+                                     server.trade("SPY", 600.11, 7, now + 1)])
+        await server.push("indices", [server.index_value("I:VIX", 18.0, now + 2)])
+        await server.push("stocks", [server.stock_quote("SPY", 600.20, 600.22, now + 1500)])
+        live = await _next(feed.events(), 4)
+    lines = rec.read_text().splitlines()
+    assert sum("\tstocks\t" in ln for ln in lines) >= 2 and any("\tindices\t" in ln for ln in lines)
+    replay = ReplayFeed(paths=[rec], speed=0)
+    assert replay.symbols() == ["SPY", "VIX"]
+    played = [ev async for ev in replay.events()]
+    assert [(type(e).__name__, e.symbol) for e in played] == [(type(e).__name__, e.symbol) for e in
+                                                               sorted(live, key=lambda e: e.ts)]
+    assert (await replay.quote("SPY")).bid == 600.20 and (await replay.quote("VIX")).last == 18.0

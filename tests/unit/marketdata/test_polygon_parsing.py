@@ -110,3 +110,23 @@ def test_split_ws_url():
     assert split_ws_url("wss://delayed.massive.com/") == ("delayed.massive.com", True)
     assert split_ws_url("ws://127.0.0.1:8765") == ("127.0.0.1:8765", False)
     assert split_ws_url("ws://127.0.0.1:8765/stocks") == ("127.0.0.1:8765", False)
+
+
+def test_recording_round_trip_and_bad_lines(tmp_path):
+    from engine.core.errors import InvalidInput
+    from engine.market.polygon.recording import StreamRecorder, is_recording, read_recording
+
+    path = tmp_path / "x.polygon.tsv"
+    rec = StreamRecorder(path)
+    rec.write("stocks", json.dumps([q("SPY", 1.0, 1.01)]), recv_ms=5)
+    rec.write("indices", b'[{"ev":"V","val":17.0,"T":"I:VIX","t":1}]', recv_ms=6)
+    rec.close()
+    rec.write("stocks", "[]", recv_ms=7)  # reopens and appends
+    rec.close()
+    rows = list(read_recording(path))
+    assert [(ms, m) for ms, m, _ in rows] == [(5, "stocks"), (6, "indices"), (7, "stocks")]
+    assert FrameParser("stocks").parse(rows[0][2]).quotes["SPY"].bid == 1.0
+    assert is_recording(path) and not is_recording(tmp_path / "x.csv")
+    path.write_text("5\tstocks\t[]\nnot a recording line\n")
+    with pytest.raises(InvalidInput, match="line 2"):
+        list(read_recording(path))
