@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from agent import answers
+from agent import answers, prompts
 from agent.memory import ConversationStore
 from agent.router.parse import route
 from agent.safety import Redactor
@@ -195,7 +195,7 @@ class _Turn:
                     await self._offline(text)
             except Exception as err:  # a failing part ends the turn politely, never the conversation
                 log.exception("assistant turn failed")
-                self.token(f"\nSorry, that failed inside the assistant ({type(err).__name__}); nothing was changed.")
+                self.token("\n" + prompts.load("notices/turn_failed").format(error=type(err).__name__))
             answer = "".join(self.answer_parts).strip()
             result = AskResult(answer=answer, tool_calls=self.calls, pending_confirmation=self.pending,
                                orders_placed=[], thread_id=self.thread_id, mode=mode)  # type: ignore[arg-type]

@@ -118,12 +118,12 @@ class LLMRunner:
                 if isinstance(item, AIMessageChunk) and (item.tool_call_chunks or item.tool_calls):
                     streamed.append("\n")  # text before a tool call is a separate thought
         except GraphRecursionError:
-            turn.token("\n(Stopped: too many tool steps for one question.)")
+            turn.token("\n" + prompts.load("notices/too_many_steps"))
         except Exception as err:  # the model endpoint failed: answer offline, say so
             if not _is_model_error(err):
                 raise
             log.warning("language model unavailable: %s", type(err).__name__)
-            turn.token(f"(The language model is unavailable: {type(err).__name__}. Offline answer:)\n")
+            turn.token(prompts.load("notices/llm_unavailable").format(error=type(err).__name__) + "\n")
             await turn._offline(text)
             return
         finally:
