@@ -130,3 +130,18 @@ def test_recording_round_trip_and_bad_lines(tmp_path):
     path.write_text("5\tstocks\t[]\nnot a recording line\n")
     with pytest.raises(InvalidInput, match="line 2"):
         list(read_recording(path))
+
+
+@pytest.mark.parametrize("body, kind, text", [
+    ('{"status":"ERROR","request_id":"x","error":"Unknown API Key"}', "AuthError", "SMART0DTE_POLYGON_API_KEY"),
+    ('{"status":"ERROR","request_id":"x","error":"API Key was not provided"}', "AuthError", "refused"),
+    ('{"status":"NOT_AUTHORIZED","request_id":"x","message":"You are not entitled to this data."}', "FeedError",
+     "not entitled"),
+    ('{"status":"NOT_FOUND","request_id":"x","message":"Data not found."}', "NoData", "no data for SPY chain"),
+    ("<html>502 Bad Gateway</html>", "FeedError", "502 Bad Gateway"),
+])
+def test_vendor_error_bodies_map_to_typed_errors(body, kind, text):
+    from engine.market.polygon.rest import _error_from_body
+
+    err = _error_from_body(body, "SPY chain")
+    assert type(err).__name__ == kind and text in str(err)
