@@ -132,3 +132,35 @@ async def test_answers_quote_the_tool_figures(assistant, server, question, tool,
     [made] = result.tool_calls
     assert made.ok and made.name == tool
     assert render(made.output) in result.answer  # the numbers the engine produced, not invented ones
+
+
+async def test_a_model_that_never_stops_calling_tools_is_stopped(assistant, server):
+    server.add(*[call("quote", {"symbol": "SPY"})] * 30)
+    result = await assistant.ask("loop forever", "loop")
+    assert "too many tool steps" in result.answer
+    assert len(server.requests) <= 9 and len(result.tool_calls) <= 8
+
+
+async def test_a_crashing_tool_is_reported_not_fatal(llm_engine, server):
+    from pydantic import Field
+
+    from agent.core import Assistant
+    from tests.integration.agent.conftest import PERSON
+    from tools.catalog import load
+    from tools.common import Args, Out
+    from tools.registry import Registry, ToolSpec
+
+    class A(Args):
+        x: int = Field(1, description="anything")
+
+    async def broken(args, ctx):
+        raise RuntimeError(f"boom with {llm_engine.settings.openai_api_key.get_secret_value()}")
+
+    reg = Registry()
+    for spec in load().all():
+        reg.register(spec)
+    reg.register(ToolSpec("broken", "always fails", A, Out, broken))
+    server.add(call("broken", {}), lambda body: say("It failed: " + last_tool_json(body)["error"]["message"]))
+    result = await Assistant(llm_engine, PERSON, registry=reg).ask("run broken", "crash")
+    assert result.tool_calls[0].error["type"] == "internal_error" and "boom" in result.answer
+    assert_no_secret(result.answer, server.requests)
