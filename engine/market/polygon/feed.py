@@ -2,8 +2,9 @@
 
 * REST (``PolygonRest``): last quote/trade, option expirations and chain snapshots with the
   vendor's IV and delta, minute aggregates. On :meth:`start` a 30-day warm-up loads minute bars
-  of the subscribed underlyings into the bar store, so indicators and signals have history at
-  once.
+  of the product's underlyings (and any other subscribed stock or index) into the bar store,
+  fetching only the days it lacks, so indicators and signals have history at once; then the
+  bar retention is applied.
 * WebSocket (``StreamConnection``, one per market, opened on first need): stock quotes, trades
   and minute aggregates (``Q``, ``T``, ``AM``), option quotes of subscribed contracts (``Q``),
   index values (``V``, e.g. ``I:VIX``). Reconnects with backoff and jitter, resubscribes,
@@ -225,7 +226,7 @@ class PolygonFeed:
                 "connected": c.connected, "connects": c.connects, "disconnects": c.disconnects,
                 "stale": c.stale, "stale_events": c.stale_events, "topics": sorted(c.topics),
                 "frames": p.frames, "quotes": p.quotes, "trades": p.trades, "bars": p.bars,
-                "values": p.values, "malformed": p.malformed,
+                "values": p.values, "malformed": p.malformed, "handler_errors": c.handler_errors,
                 "error": c.error.message if c.error else None}
         return out
 
