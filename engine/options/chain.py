@@ -146,6 +146,7 @@ class Chain:
         self.strikes = strikes
         self.calls = calls
         self.puts = puts
+        self.spot_source = "snapshot"  # or "parity" (see from_snapshot)
 
     # --- construction ------------------------------------------------------------------------
     @classmethod
@@ -157,7 +158,9 @@ class Chain:
         its own quote time. ``settle_time`` defaults to the contracts' root terms (SPX AM, SPXW
         PM, …). Columns whose length differs from ``snapshot.symbols`` raise :class:`ValueError`;
         a malformed symbol raises :class:`~engine.core.errors.MalformedSymbol`. Bad numbers (no
-        bid, crossed quotes, zero spot) never raise: they give NaN in the affected entries.
+        bid, crossed quotes) never raise: they give NaN in the affected entries. A snapshot
+        without a usable spot (a vendor that sent none) gets the spot implied by put–call parity
+        of its own quotes (``spot_source == "parity"``); if that fails too, everything is NaN.
         """
         n = len(snapshot.symbols)
         cols = {name: _column(getattr(snapshot, name), n, name) for name in _SNAPSHOT_COLUMNS}
@@ -170,7 +173,10 @@ class Chain:
         is_call = cols.pop("is_call") != 0
         K = cols.pop("strikes")
         cols["mid"] = quote_mid(cols["bid"], cols["ask"])
-        S, r, q = float(snapshot.spot), float(rate), float(div_yield)
+        r, q = float(rate), float(div_yield)
+        S, spot_source = float(snapshot.spot), "snapshot"
+        if not (math.isfinite(S) and S > 0) and T > 0:
+            S, spot_source = _parity_spot(K, is_call, cols["mid"], T, r, q), "parity"
         ivs = implied_vol(np.stack([cols["bid"], cols["mid"], cols["ask"]]), is_call, S, K, T, r, q)
         cols["iv_bid"], cols["iv"], cols["iv_ask"] = ivs
         strikes = np.unique(K[np.isfinite(K)])
@@ -202,10 +208,12 @@ class Chain:
             built.append(ChainSide(right=rt, symbols=tuple(syms), listed=listed, strikes=strikes,
                                    model_iv=model_iv, delta=g["delta"], gamma=g["gamma"],
                                    theta=theta_per_day(g["theta"]), vega=vega_per_point(g["vega"]), **c))
-        return cls(underlying=snapshot.underlying, expiry=snapshot.expiry, ts=snapshot.ts, now=now,
-                   spot=S, rate=r, div_yield=q, T=T, settle_time=SettleTime(settle_time),
-                   source=snapshot.source, session=snapshot.session, strikes=strikes,
-                   calls=built[0], puts=built[1])
+        chain = cls(underlying=snapshot.underlying, expiry=snapshot.expiry, ts=snapshot.ts, now=now,
+                    spot=S, rate=r, div_yield=q, T=T, settle_time=SettleTime(settle_time),
+                    source=snapshot.source, session=snapshot.session, strikes=strikes,
+                    calls=built[0], puts=built[1])
+        chain.spot_source = spot_source
+        return chain
 
     # --- derived -----------------------------------------------------------------------------
     @property
@@ -323,6 +331,21 @@ def _row(s: ChainSide, i: int, extended: bool = False) -> dict:
         row |= {"iv_bid": _num(s.iv_bid[i]), "iv_ask": _num(s.iv_ask[i]), "vendor_iv": _num(s.vendor_iv[i]),
                 "vendor_delta": _num(s.vendor_delta[i])}
     return row
+
+
+def _parity_spot(K: np.ndarray, is_call: np.ndarray, mid: np.ndarray, T: float, r: float, q: float) -> float:
+    """Spot implied by put–call parity of the quotes (NaN if no strike has both rights quoted)."""
+    from engine.options.parity import parity_forward
+
+    calls = dict(zip(K[is_call].tolist(), mid[is_call].tolist(), strict=True))
+    puts = dict(zip(K[~is_call].tolist(), mid[~is_call].tolist(), strict=True))
+    common = np.array(sorted(set(calls) & set(puts)))
+    try:
+        fwd, _ = parity_forward(common, [calls[k] for k in common], [puts[k] for k in common],
+                                discount=math.exp(-r * T))
+    except NoData:
+        return math.nan
+    return fwd * math.exp(-(r - q) * T)
 
 
 def _greeks_or_expiry(is_call: bool, S: float, K: np.ndarray, T: float, r: float, q: float,

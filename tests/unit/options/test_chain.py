@@ -136,9 +136,9 @@ def test_bad_quotes_give_nan_not_exceptions(make_snapshot):
     # zero bid far out of the money: no bid IV, but the mid (ask/2) has one
     far = ch.by_strike("call", 610)
     assert ch.calls.bid[far] == 0.0 and np.isnan(ch.calls.iv_bid[far]) and np.isfinite(ch.calls.iv[far])
-    # a zero spot never raises either
-    dead = Chain.from_snapshot(replace(snap, spot=0.0), TS, 0.04)
-    assert np.isnan(dead.calls.iv).all()
+    # a zero spot never raises either: it is replaced by the parity spot
+    zero = Chain.from_snapshot(replace(snap, spot=0.0), TS, 0.04)
+    assert zero.spot_source == "parity" and zero.spot == pytest.approx(590.0, abs=0.05)
 
 
 def test_shape_mismatch_raises_value_error(make_snapshot):
@@ -191,3 +191,15 @@ def test_simulated_0dte_chain_ivs_match_the_simulators_surface(underlying):
         tol = 0.006 / np.maximum(side.vega[ok] * 100, 1e-9) + 0.002
         assert np.all(np.abs(side.iv[ok] - side.vendor_iv[ok]) <= tol)
     assert ch.rows(5) and all(r["iv"] is not None for r in ch.rows(2))
+
+
+def test_missing_spot_is_recovered_from_put_call_parity(make_snapshot):
+    snap = make_snapshot(ts=TS, expiry=DAY, ticks=False, spot=590.37, strikes=np.arange(570.0, 611.0))
+    ch = Chain.from_snapshot(replace(snap, spot=float("nan")), TS, 0.04)
+    assert ch.spot_source == "parity" and ch.spot == pytest.approx(590.37, abs=1e-6)
+    assert np.isfinite(ch.calls.iv[ch.by_strike("call", 591)])
+    assert Chain.from_snapshot(snap, TS, 0.04).spot_source == "snapshot"
+    # nothing to infer from: NaN, never an exception
+    calls_only = replace(snap, is_call=np.ones(len(snap), dtype=bool))
+    odd = Chain.from_snapshot(replace(calls_only, spot=0.0), TS, 0.04)
+    assert np.isnan(odd.spot) and np.isnan(odd.calls.iv).all()
