@@ -17,7 +17,8 @@ Playback: :meth:`events` merges every source into one time-ordered stream (a bar
 it closes, at ``start + 1 min``; a top-of-book row becomes a :class:`Quote`, and a :class:`Trade`
 when the shown last trade changes) and moves the feed's :class:`SimClock` to each event's time.
 ``speed`` is simulated seconds per wall second (``SMART0DTE_REPLAY_SPEED``); ``0`` or ``inf``
-plays as fast as the consumer reads. Snapshot calls (``quote``, ``chain``, ``history``) answer
+plays as fast as the consumer reads. A quiet stretch longer than ``max_gap_s`` (a night, a
+weekend, the jump between two files' dates) plays as if it were ``max_gap_s`` long. Snapshot calls (``quote``, ``chain``, ``history``) answer
 as of the clock: no peeking at data recorded later. With no subscription, ``events`` yields
 every symbol.
 """
@@ -68,13 +69,15 @@ class ReplayFeed:
     name = "replay"
 
     def __init__(self, settings=None, *, paths: Iterable[str | Path] | None = None, speed: float | None = None,
-                 clock: SimClock | None = None, rate: float | None = None, tz: str = "auto") -> None:
+                 clock: SimClock | None = None, rate: float | None = None, tz: str = "auto",
+                 max_gap_s: float = 60.0) -> None:
         if paths is None:
             if settings is None or settings.replay_path is None:
                 raise InvalidInput("the replay feed needs SMART0DTE_REPLAY_PATH (a file or folder)",
                                    field="replay_path")
             paths = [settings.replay_path]
         self.speed = float(speed if speed is not None else (settings.replay_speed if settings else 0.0))
+        self.max_gap_s = max_gap_s
         self.rate = rate if rate is not None else (settings.risk_free_rate if settings else 0.043)
         self.bars: dict[str, pd.DataFrame] = {}
         self.tapes: dict[str, QuoteTape] = {}
@@ -205,8 +208,13 @@ class ReplayFeed:
             after = None if sim0 <= self.first_available() else sim0
         elif sim0 > after:
             after = sim0
+        prev = sim0
         for at, ev in self.timeline(after=after):
             if not fast:
+                gap = (at - prev).total_seconds()
+                if gap > self.max_gap_s:  # nights, weekends, jumps between files: not waited out
+                    sim0 += timedelta(seconds=gap - self.max_gap_s)
+                prev = at
                 delay = wall0 + (at - sim0).total_seconds() / self.speed - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)

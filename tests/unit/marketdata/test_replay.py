@@ -124,6 +124,16 @@ async def test_replay_speed_paces_the_stream(shared_data):
     assert 0.3 <= elapsed < 1.5  # bars close at 09:31..09:34: 4 minutes = 0.4 s at 600x
 
 
+async def test_replay_does_not_wait_out_the_night(shared_data):
+    feed = ReplayFeed(paths=[os.path.join(shared_data, "eqker", "SPY_1min.csv")], speed=600, max_gap_s=60,
+                      clock=SimClock(datetime(2019, 2, 11, 15, 58, tzinfo=NY)))
+    events = feed.events()
+    t0 = time.monotonic()
+    got = [await anext(events) for _ in range(3)]  # 15:58, 15:59, then 09:30 the next morning
+    assert got[-1].start == datetime(2019, 2, 12, 9, 30, tzinfo=NY)
+    assert time.monotonic() - t0 < 1.0  # 17.5 h overnight at 600x would be 105 s
+
+
 async def test_replay_quotes_trades_and_chain(dom, cboe):
     feed = ReplayFeed(paths=[dom, cboe], speed=0)
     await feed.subscribe(["SPY"])
