@@ -42,10 +42,11 @@ _REFUSALS: tuple[tuple[str, str], ...] = (
     ("confirm", r"^(?:please\s+)?(?:confirm|approve|execute|authori[sz]e)\b|\b(?:confirm|approve|authori[sz]e)\b.{0,30}"
                 r"\b(?:order|ticket|trade|it|that|this)\b|\bexecute (?:the|my|that|this) (?:ticket|order|trade)\b|"
                 r"\bsend (?:it|that|the ticket|the order) (?:to|through)\b"),
-    ("mode", r"\b(?:switch|go|change|move|flip|set|turn|enable|arm|activate|put)\b.{0,25}\blive\b(?!\s+"
+    ("mode", r"\b(?:switch|go|change|move|flip|set|turn|enable|arm|activate)\b.{0,25}\blive\b(?!\s+"
              r"position)|\blive (?:mode|trading)\b(?!.*\b(?:position|order|pnl)\b)|\breal money\b"),
     ("limits", r"\b(?:raise|increase|lower|decrease|change|set|bump|remove|disable|lift|double|override|adjust)\b.{0,30}"
-               r"\b(?:limits?|max(?:imum)? (?:contracts|loss|premium|orders?)|collar|cut ?off)\b"),
+               r"\b(?:limits?(?!\s*(?:order|price|at|of\s*\$?\d|\$?\d|@))|max(?:imum)? (?:contracts|loss|premium|orders?)|"
+               r"collar|cut ?off)\b"),
     ("kill_switch", r"\b(?:turn off|switch off|disable|reset|resume|deactivate|flip|release|lift|clear|unhalt|"
                     r"override|stop|engage|activate|turn on|trigger|hit|press)\b.{0,20}\bkill_switch\b|"
                     r"^(?!(?:is|are|was|what|how|when|why)\b).*\bkill_switch\b.{0,20}\b(?:off|reset|on)\b|"

@@ -380,4 +380,8 @@ CASES: list[tuple[str, str | None, dict]] = [
     ("backtest spy iron fly entering at noon last 30 days", "backtest",
      {"strategy": "iron_butterfly", "underlying": "SPY", "start": "2026-10-21", "end": "2026-11-20",
       "entry_time": "12:00"}),
+    ("set a limit order to buy 1 spy 650 call at 1.20", "place_paper_order",
+     {"underlying": "SPY", "legs": [{"right": "call", "strike": 650, "side": "buy"}], "quantity": 1,
+      "limit_price": 1.2}),
+    ("lower my max loss limit", None, {}),
 ]
