@@ -73,11 +73,19 @@ async def peer(tws: LoopbackTWS, n: int) -> list[float]:
               comboLegs=[ComboLeg(conId=a.conId, ratio=1, action="BUY", exchange="SMART"),
                          ComboLeg(conId=b.conId, ratio=1, action="SELL", exchange="SMART")])
     out = []
+    complete = asyncio.Event()
+
+    def check(trade, *_args) -> None:  # both legs' commissions in and the order done
+        if trade.isDone() and sum(1 for f in trade.fills if f.commissionReport.execId) >= 2:
+            complete.set()
+
+    ib.commissionReportEvent += check
+    ib.orderStatusEvent += check
     for i in range(n + 20):
+        complete.clear()
         t0 = time.perf_counter()
-        trade = ib.placeOrder(bag, LimitOrder("BUY", 1, 1.50, orderRef=f"peer-{i}"))
-        while not (trade.isDone() and sum(1 for f in trade.fills if f.commissionReport.execId) >= 2):
-            await asyncio.sleep(0)
+        ib.placeOrder(bag, LimitOrder("BUY", 1, 1.50, orderRef=f"peer-{i}"))
+        await complete.wait()
         if i >= 20:
             out.append((time.perf_counter() - t0) * 1e6)
     ib.disconnect()

@@ -193,6 +193,8 @@ class IBBroker(Resync):
         if self._closing or self._connecting:
             return
         self._synced = False
+        for t in self._orders.values():  # whoever waits on an order: stop waiting
+            t.changed.set()
         log.warning("Interactive Brokers connection lost; reconnecting")
         self._audit("broker.disconnected", {"host": self.host, "port": self.port})
         if self._reconnect_task is None or self._reconnect_task.done():
@@ -293,7 +295,8 @@ class IBBroker(Resync):
             return
         self._assembler.track(self._orders[coid].order, str(fill.execution.permId))
         self._feed(coid, fill)
-        self._emit_ready()
+        if fill.contract.secType == "BAG" or self._assembler.has_commission(fill.execution.execId):
+            self._emit_ready()  # else the commission report will complete it
         if self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_later(self.commission_wait, self._flush)
 
@@ -379,17 +382,15 @@ class IBBroker(Resync):
                            remaining=order.quantity if status.is_working else 0)
 
     async def _wait(self, t: Tracked, done, timeout: float | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + (self.ack_timeout if timeout is None else timeout)
-        while not done(self._update_of(t)):
-            left = end - loop.time()
-            if left <= 0 or not self.ib.isConnected():
-                return
-            t.changed.clear()
-            try:
-                await asyncio.wait_for(t.changed.wait(), min(left, 0.25))
-            except TimeoutError:
-                pass
+        """Until ``done(update)``, the connection drops, or the timeout (``ack_timeout``) passes;
+        woken by every change of ``t`` (and by a disconnect)."""
+        try:
+            async with asyncio.timeout(self.ack_timeout if timeout is None else timeout):
+                while not done(self._update_of(t)) and self.ib.isConnected():
+                    t.changed.clear()
+                    await t.changed.wait()
+        except TimeoutError:
+            pass
 
     def _tracked(self, client_order_id: str) -> Tracked:
         t = self._orders.get(client_order_id)

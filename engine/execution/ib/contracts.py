@@ -65,6 +65,9 @@ class ContractBook:
         self._by_con_id: dict[int, str] = {}
 
     def remember(self, contract: Contract) -> str | None:
+        known = self._by_con_id.get(contract.conId)
+        if known is not None:
+            return known
         sym = our_symbol(contract)
         if sym is not None and contract.conId:
             self._by_con_id[contract.conId] = sym

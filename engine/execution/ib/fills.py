@@ -96,6 +96,9 @@ class FillAssembler:
         self._books[client_order_id].combos.append(combo)
         self._pending.add(client_order_id)
 
+    def has_commission(self, exec_id: str) -> bool:
+        return exec_id in self._commissions
+
     def add_commission(self, exec_id: str, amount: Decimal) -> None:
         self._commissions[exec_id] = amount
         if exec_id in self._execs:
