@@ -31,7 +31,7 @@ from pathlib import Path
 
 from engine.core.clock import NY, Clock, LiveClock
 from engine.core.errors import AuthError, FeedError
-from engine.core.instruments import PRODUCT_UNDERLYINGS
+from engine.core.instruments import PRODUCT_UNDERLYINGS, looks_like_option
 from engine.core.marketdata import Bar, ChainSnapshot, MarketEvent, Quote
 from engine.market.bars import BarAggregator
 from engine.market.polygon.messages import Frame, vendor_topic
@@ -44,6 +44,7 @@ log = logging.getLogger("smart0dte.polygon")
 WARMUP_DAYS = 30
 _TOPICS = {"stocks": ("Q", "T", "AM"), "options": ("Q",), "indices": ("V",)}
 _QUIET_FACTOR = {"options": 4}
+MAX_OPTION_CONTRACTS = 1000
 
 
 class PolygonFeed:
@@ -134,9 +135,15 @@ class PolygonFeed:
             self.recorder.close()
 
     async def subscribe(self, symbols: Iterable[str]) -> None:
+        """Stream ``symbols`` (tickers, ``VIX``/``I:VIX``, OCC options). Polygon serves at most
+        1,000 option contracts per connection: more raises :class:`FeedError`, nothing changed."""
         by_market: dict[str, list[str]] = {}
-        for s in symbols:
-            market, ticker = vendor_topic(s)
+        wanted = [vendor_topic(s) for s in symbols]
+        options = {_ours(t) for m, t in wanted if m == "options"} | {s for s in self.symbols if looks_like_option(s)}
+        if len(options) > MAX_OPTION_CONTRACTS:
+            raise FeedError(f"Polygon streams at most {MAX_OPTION_CONTRACTS} option contracts per connection; "
+                            f"this would make {len(options)}")
+        for market, ticker in wanted:
             self.symbols.add(_ours(ticker))
             by_market.setdefault(market, []).extend(f"{ev}.{ticker}" for ev in _TOPICS[market])
         for market, topics in by_market.items():
