@@ -320,8 +320,9 @@ class IBBroker(Resync):
         commission = fill.commissionReport.commission if fill.commissionReport.execId == ex.execId else None
         self._assembler.add_leg(coid, LegExec(
             ex.execId, symbol, Side.BUY if ex.side == "BOT" else Side.SELL, int(round(ex.shares)),
-            plain(ex.price), ts, "add" if ex.lastLiquidity == 1 else "remove",
-            None if commission is None else plain(commission)))
+            plain(ex.price), ts, "add" if ex.lastLiquidity == 1 else "remove"))
+        if commission is not None:
+            self._assembler.add_commission(ex.execId, plain(commission))
 
     def _is_done(self, coid: str) -> bool:
         t = self._orders.get(coid)
