@@ -166,7 +166,7 @@ async def test_option_quotes_of_subscribed_contracts(server, tmp_path):
         assert q.symbol == "SPY261120C00600000" and (q.bid, q.ask, q.bid_size) == (1.20, 1.25, 17)
         rest_q = await feed.rest.quote("SPY261120P00590000")
         assert rest_q.symbol == "SPY261120P00590000" and rest_q.ask > rest_q.bid >= 0
-        too_many = [f"SPY261120C{k * 1000:08d}" for k in range(100, 1100)]  # 1,000 more + 1 held
+        too_many = [f"SPY261120P{k * 1000:08d}" for k in range(1, 1001)]  # 1,000 puts + the call held
         with pytest.raises(FeedError, match="at most 1000 option contracts"):
             await feed.subscribe(too_many)
         assert feed.symbols == {"SPY261120C00600000"}  # nothing changed
