@@ -10,7 +10,8 @@ element-wise, shape mismatches raise ``ValueError``)::
     bsm_greeks(is_call, S, K, T, r, q, sigma) -> {"delta", "gamma", "vega", "theta", "rho"}
     implied_vol(price, is_call, S, K, T, r, q) -> ndarray
 
-Also here: :func:`american_price` (Bjerksund–Stensland), :func:`theta_per_day` /
+Also here: :func:`american_price` (Bjerksund–Stensland; ``american_price_tree`` for discrete
+cash dividends), :func:`theta_per_day` /
 :func:`vega_per_point` (display units), :func:`time_to_expiry` (0DTE clock), and — imported on
 first use, so ``import engine.options`` stays light — ``Chain`` (:mod:`engine.options.chain`),
 ``fit_smile``/``term_structure``/``expected_move``/``iv_rank`` (:mod:`engine.options.surface`),
@@ -46,6 +47,7 @@ _LAZY = {
     "portfolio_greeks": "engine.options.portfolio",
     "scenario_grid": "engine.options.portfolio",
     "parity_forward": "engine.options.parity",
+    "american_price_tree": "engine.options.tree",
 }
 
 __all__ = [  # the second line resolves lazily through __getattr__
@@ -53,6 +55,7 @@ __all__ = [  # the second line resolves lazily through __getattr__
     "implied_vol", "theta_per_day", "vega_per_point",
     "Chain", "ChainSide", "calendar_arbitrage", "expected_move", "expiry_moment", "fit_smile", "iv_rank",
     "parity_forward", "portfolio_greeks", "scenario_grid", "term_structure", "time_to_expiry",
+    "american_price_tree",
 ]
 
 

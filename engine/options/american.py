@@ -3,7 +3,9 @@
 SPY, QQQ and IWM options are American. Early exercise is worth something for deep in-the-money
 puts (rates above the dividend yield) and for calls just before an ex-dividend date; for a 0DTE
 option it is worth far less than a tick, so chains and IVs use the European formulas and this
-module serves longer expiries, risk and the checks that justify that choice.
+module serves longer expiries, risk and the checks that justify that choice. It treats the
+dividend as a continuous yield; for a cash dividend ahead (SPY's quarterly ex-date) use
+:func:`engine.options.tree.american_price_tree`.
 
 Method: P. Bjerksund and G. Stensland, "Closed form valuation of American options" (2002) — the
 exercise boundary approximated by two flat pieces split at ``t₁ = ½(√5 − 1)T``, priced in closed

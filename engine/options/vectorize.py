@@ -28,16 +28,17 @@ def broadcast_inputs(*args: object) -> tuple[np.ndarray, ...]:
 
 
 def run_kernel(serial: Callable, parallel: Callable, args: tuple, *, n_out: int = 0,
-               extra: tuple = ()) -> np.ndarray:
+               extra: tuple = (), threshold: int = PARALLEL_THRESHOLD) -> np.ndarray:
     """Call ``kernel(*flat_args, *extra, out)`` and return ``out`` in the broadcast shape.
 
     ``n_out=0``: one result, ``out`` has shape ``(n,)``; ``n_out=k``: ``out`` is ``(k, n)`` and the
-    result ``(k, *shape)``.
+    result ``(k, *shape)``. Inputs of ``threshold`` elements or more take the parallel kernel
+    (lower it for kernels that spend microseconds per element).
     """
     arrays = broadcast_inputs(*args)
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     n = flat[0].size
     out = np.empty((n_out, n) if n_out else n)
-    (parallel if n >= PARALLEL_THRESHOLD else serial)(*flat, *extra, out)
+    (parallel if n >= threshold else serial)(*flat, *extra, out)
     return out.reshape((n_out, *shape) if n_out else shape)
