@@ -87,3 +87,31 @@ def test_frozen_calibration_matches_the_real_chain(shared_data):
     skew, spread = calibrate_file(os.path.join(shared_data, "cboe-spy-chain", "spy_quotedata_2025-05-16.csv"))
     assert skew == DEFAULT_SKEW and spread == DEFAULT_SPREAD
     assert skew.slope < 0  # equity put skew
+
+
+def test_skew_reproduces_the_real_chain_smile(shared_data):
+    """The frozen skew against Cboe's own IVs on the 1-10 day SPY expiries: small relative error."""
+    from datetime import date
+
+    from engine.backtest.calibration import parity_forward, read_cboe_quotedata
+    from engine.options.expiry import time_to_expiry
+
+    chain = read_cboe_quotedata(os.path.join(shared_data, "cboe-spy-chain", "spy_quotedata_2025-05-16.csv"))
+    errors = []
+    for exp in np.unique(chain.expiry):
+        day = exp.astype(date)
+        if not 0 < (day - chain.stamp.date()).days <= 10:
+            continue
+        sel = chain.expiry == exp
+        k = chain.strike[sel]
+        fwd = parity_forward(k, (chain.call_bid[sel] + chain.call_ask[sel]) / 2,
+                             (chain.put_bid[sel] + chain.put_ask[sel]) / 2)
+        iv = np.where(k < fwd, chain.put_iv[sel], chain.call_iv[sel])
+        ok = iv > 0.01
+        atm = float(np.interp(np.log(fwd), np.log(k[ok]), iv[ok]))
+        x = np.log(k[ok] / fwd) / (atm * np.sqrt(time_to_expiry(chain.stamp, day)))
+        near = np.abs(x) <= 2.5
+        errors.append(atm * DEFAULT_SKEW.factor(x[near]) / iv[ok][near] - 1.0)
+    err = np.concatenate(errors)
+    assert err.size > 150
+    assert np.sqrt(np.mean(err ** 2)) < 0.07  # within 7% RMS of the vendor's IV across the smile
