@@ -11,7 +11,9 @@ Sources (``SMART0DTE_REPLAY_PATH``: one file or a folder, searched recursively):
 * **chain downloads** (Cboe quote data, ``cboe-spy-chain/``): one snapshot per expiry, spot from
   put–call parity, never the page's stale header;
 * **Polygon stream recordings** (``*.polygon.tsv``, written by ``PolygonFeed`` with
-  ``SMART0DTE_POLYGON_RECORD=true``): the raw frames decoded again by the live parser.
+  ``SMART0DTE_POLYGON_RECORD=true``): the raw frames decoded again by the live parser;
+* **Polygon option chain snapshots** (saved ``/v3/snapshot/options/{underlying}`` JSON bodies):
+  decoded with the vendor client's own model, one snapshot per expiry, vendor IV and delta kept.
 
 Playback: :meth:`events` merges every source into one time-ordered stream (a bar is emitted when
 it closes, at ``start + 1 min``; a top-of-book row becomes a :class:`Quote`, and a :class:`Trade`
@@ -33,6 +35,7 @@ import math
 import re
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -101,7 +104,7 @@ class ReplayFeed:
             raise InvalidInput(f"replay path {path} does not exist", field="replay_path")
         if path.is_dir():
             for f in sorted(path.rglob("*")):
-                if (f.suffix.lower() in (".csv", ".parquet") or is_recording(f)) and f.is_file():
+                if (f.suffix.lower() in (".csv", ".parquet", ".json") or is_recording(f)) and f.is_file():
                     try:
                         self._load_file(f, tz)
                     except (InvalidInput, ValueError, OSError) as err:
@@ -116,6 +119,13 @@ class ReplayFeed:
             for _, market, raw in read_recording(f):
                 frame = parsers.setdefault(market, FrameParser(market)).parse(raw)
                 self.stream.extend((_event_time(ev), ev) for ev in frame.events())
+            return
+        if f.suffix.lower() == ".json":
+            rec = _polygon_chain_json(f)
+            old = self.chains.get(rec.underlying)
+            if old is not None:
+                rec = RecordedChains(rec.underlying, max(rec.ts, old.ts), rec.spot, None, {**old.chains, **rec.chains})
+            self.chains[rec.underlying] = rec
             return
         if f.suffix.lower() == ".parquet":
             sym, frame = _parquet_bars(f)
@@ -361,6 +371,37 @@ def _event_time(ev: MarketEvent) -> datetime:
 def _name_symbol(f: Path) -> str:
     """The symbol a file name starts with: ``SPY_1min.csv``, ``vix-daily-1990.csv`` → SPY, VIX."""
     return re.split(r"[_\-. ]", f.stem, maxsplit=1)[0].upper()
+
+
+def _polygon_chain_json(f: Path) -> RecordedChains:
+    """A saved Polygon options chain snapshot body → :class:`RecordedChains` (one per expiry)."""
+    import json
+
+    from massive.rest.models import OptionContractSnapshot
+
+    from engine.core.instruments import parse_occ
+    from engine.market.polygon.rest import chain_from_snapshots
+
+    try:
+        body = json.loads(f.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise InvalidInput(f"{f.name}: not JSON ({err})") from None
+    results = body.get("results") if isinstance(body, dict) else None
+    if isinstance(results, dict):
+        results = [results]
+    if not results or not all(isinstance(r, dict) and "details" in r for r in results):
+        raise InvalidInput(f"{f.name}: not a Polygon option chain snapshot")
+    snaps = [OptionContractSnapshot.from_dict(r) for r in results]
+    by_expiry: dict[date, list] = {}
+    underlying = ""
+    for snap in snaps:
+        c = parse_occ(snap.details.ticker)
+        underlying = underlying or c.underlying
+        by_expiry.setdefault(c.expiry, []).append(snap)
+    # labelled "replay": these quotes come from a file, not from the live vendor
+    chains = {e: replace(chain_from_snapshots(underlying, e, group), source=SOURCE) for e, group in by_expiry.items()}
+    first = chains[min(chains)]
+    return RecordedChains(underlying, max(c.ts for c in chains.values()), first.spot, None, chains)
 
 
 def _parquet_bars(f: Path) -> tuple[str, pd.DataFrame]:

@@ -225,3 +225,14 @@ async def test_replay_generic_parquet_file(tmp_path):
     assert feed.symbols() == ["QQQ"] and feed.bars["QQQ"].index[0] == idx[0]
     got = [ev async for ev in feed.events()]
     assert len(got) == 5 and (await feed.quote("QQQ")).last == 1.5
+
+
+async def test_replay_saved_polygon_chain_snapshots(shared_data):
+    feed = ReplayFeed(paths=[os.path.join(shared_data, "polygon")], speed=0)
+    assert feed.symbols() == ["AAPL"]  # the one chain snapshot among the recorded bodies; the rest skipped
+    assert len(feed.skipped) > 30
+    chain = await feed.chain("AAPL", date(2023, 6, 16))
+    assert chain.source == "replay" and chain.spot == pytest.approx(159.9606)
+    assert chain.vendor_iv[0] == pytest.approx(0.3570277203465058)
+    q = await feed.quote("AAPL230616C00150000")
+    assert (q.bid, q.ask, q.last) == (28.9, 29.25, 29.25)
