@@ -288,6 +288,7 @@ class IBBroker(Resync):
         t.trade = trade
         self._assembler.track(t.order, str(trade.order.permId) if trade.order.permId else None)
         self._refresh(t)
+        t.changed.set()  # wake waiters even when nothing we publish changed (e.g. "Modified")
 
     def _on_exec(self, trade: Trade, fill: IBFill) -> None:
         coid = trade.order.orderRef or fill.execution.orderRef

@@ -171,7 +171,9 @@ async def test_replace_quantity_and_price_of_a_working_order(broker, tws):
     order = await stage_like(tws, {"underlying": "SPY", "quantity": 1, "limit_price": "0.10",
                                    "legs": [{"right": "call", "strike": 595, "side": "buy"}]}, "mod-1")
     await broker.submit(order)
-    up = await broker.replace("mod-1", limit_price=Decimal("0.15"), quantity=4)
+    broker.ack_timeout = 60
+    async with asyncio.timeout(5):  # returns on IB's "modified" acknowledgement, not by timing out
+        up = await broker.replace("mod-1", limit_price=Decimal("0.15"), quantity=4)
     assert up.status is OrderStatus.ACCEPTED and up.order.quantity == 4 and up.order.limit_price == Decimal("0.15")
     at_ib = tws.order_by_ref("mod-1")
     assert (at_ib.quantity, at_ib.lmt_price) == (4, 0.15)
