@@ -58,7 +58,7 @@ async def test_every_call_is_audited_with_args_outcome_and_actor(registry, agent
     assert any(r.data["tool"] == "quote" and r.data["outcome"] == "ok" and r.data["args"] == {"symbol": "IWM"}
                for r in calls)
     assert any(r.data["outcome"].startswith("error") for r in calls)
-    assert all("agent" in (r.actor or "") for r in calls)
+    assert all("agent" in (r.actor or "") and "for alice" in r.actor for r in calls)  # the model and its user
 
 
 @pytest.mark.slow
