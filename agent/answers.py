@@ -227,8 +227,10 @@ def fixed(kind: str, topic: str = "") -> str:
     if kind == "refusal":
         return prompts.load(f"refusals/{topic}")
     if kind == "education":
+        topic = "vertical" if topic.endswith("vertical") else topic
         name = {"options": "general", "option": "general", "an option": "general", "call": "general",
-                "a call": "general", "put": "general", "a put": "general", "implied volatility": "iv"}.get(topic, topic)
+                "a call": "general", "put": "general", "a put": "general", "implied volatility": "iv"
+                }.get(topic, topic).replace(" ", "_")
         return prompts.load(f"education/{name}") if prompts.exists(f"education/{name}") else prompts.load(
             "education/general")
     return prompts.load(kind)

@@ -55,7 +55,7 @@ _REFUSALS: tuple[tuple[str, str], ...] = (
 _GREETING = re.compile(r"^(?:hi|hello|hey|yo|good (?:morning|afternoon|evening)|gm|howdy|sup)\b[\s!.]*(?:there)?$")
 _THANKS = re.compile(r"^(?:thanks|thank you|cheers|great|cool|ok|okay|nice|awesome|perfect)\b")
 _EDUCATION = re.compile(r"^(?:what is|what are|explain|define|how do|how does|why do|why does|what does)\b(?:\s+a|\s+an"
-                        r"|\s+the)?\s+(?P<topic>0dte|delta|gamma|theta|vega|iv|implied volatility|iron_condor|"
+                        r"|\s+the)?\s+(?P<topic>(?:put |call )?(?:credit |debit )?vertical|0dte|delta|gamma|theta|vega|iv|implied volatility|iron_condor|"
                         r"butterfly|iron_butterfly|straddle|strangle|vertical|wash|s1256|assignment|pin risk|"
                         r"expected move|an option|option|options|a call|call|a put|put|credit vertical|"
                         r"debit vertical)\b(?!.*\b(?:spy|qqq|iwm|vix|my|i)\b)")

@@ -112,3 +112,16 @@ def test_router_never_crashes_and_only_names_real_tools(words, noise):
         assert r.kind in ("tool", "refusal", "offtopic", "education", "greeting", "thanks")
         for c in r.calls:
             assert c.name in load().names() and isinstance(c.args, dict)
+
+
+@pytest.mark.parametrize("question", ["what is a straddle", "explain pin risk", "what is an iron fly",
+                                      "what is a put credit spread", "what is the expected move", "explain theta",
+                                      "what is a wash sale", "what is section 1256"])
+def test_education_answers_come_from_prompt_files(question):
+    from agent import answers
+    from agent.router.parse import route
+
+    r = route(question, TODAY)
+    assert r.kind == "education" and not r.calls
+    text = answers.fixed(r.kind, r.topic)
+    assert text and not text.startswith("Options give the right")  # a specific text, not the generic one
