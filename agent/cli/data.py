@@ -1,7 +1,9 @@
 """``smart0dte data …``: the bar store from the command line.
 
 * ``data import FILE --symbol SPY [--label auto|start|end] [--tz ZONE]`` — load a 1-minute bar CSV (all or
-  nothing: one bad row rejects the file, naming the row and the reason; exit 2).
+  nothing: one bad row rejects the file, naming the row and the reason; exit 2). ``--json`` prints
+  ``{"symbol","file","rows","days","new_days","first","last"}`` (``first``/``last``: bar starts,
+  ISO 8601 with the New York offset; ``days``: days now stored for the symbol).
 * ``data days [SYMBOL]`` — stored symbols and their first/last day and day count.
 * ``data bars SYMBOL [--start D] [--end D] [--interval 1m|5m|15m|30m|1h] [--limit N]`` — stored bars.
 * ``data prune [--include-imported]`` — apply ``SMART0DTE_BAR_RETENTION_DAYS``.
