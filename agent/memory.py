@@ -55,6 +55,7 @@ THREADS = Table(
 )
 
 _LOCK = threading.Lock()
+_PURGE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class ConversationStore:
         self.db = db
         self.retention = timedelta(days=retention_days)
         self._engine = None
+        self._purged_at: datetime | None = None
 
     @property
     def engine(self):
@@ -91,6 +93,8 @@ class ConversationStore:
     # --- messages --------------------------------------------------------------------------------
     def append(self, user_id: str, thread_id: str, role: str, content: str,
                tool_calls: list[dict] | None = None, *, now: datetime | None = None) -> None:
+        if self._purged_at is None or datetime.now(UTC) - self._purged_at > _PURGE_EVERY:
+            self.purge_expired()  # a long-running server keeps honouring the retention period
         with self.engine.begin() as conn:
             conn.execute(insert(MESSAGES).values(
                 user_id=user_id, thread_id=thread_id, role=role, content=content,
@@ -145,6 +149,7 @@ class ConversationStore:
     def purge_expired(self, now: datetime | None = None) -> int:
         """Delete messages (and idle thread contexts) older than the retention period."""
         cutoff = _utc(now or datetime.now(UTC)) - self.retention
+        self._purged_at = datetime.now(UTC)
         with self.engine.begin() as conn:
             n = conn.execute(delete(MESSAGES).where(MESSAGES.c.created_at < cutoff)).rowcount
             conn.execute(delete(THREADS).where(THREADS.c.updated_at < cutoff))
