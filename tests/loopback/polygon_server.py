@@ -14,6 +14,7 @@ handshake (``connected`` status → ``auth`` → ``auth_success``/``auth_failed`
 (next N requests answer 429 with ``Retry-After``), ``reject_handshakes`` (next N WebSocket
 handshakes answer HTTP 503), :meth:`push` (send a frame to every open
 connection of a market), :meth:`drop` (abort the TCP connection mid-stream, no close frame),
+:meth:`kick` (a disconnect status such as ``max_connections``, then a clean close),
 and records of requests, connections and subscriptions.
 
 Usage::
@@ -334,6 +335,16 @@ class PolygonLoopback:
         n = 0
         for c in self.open_conns(market):
             await c.conn.send(text)
+            n += 1
+        return n
+
+    async def kick(self, market: str, status: str = "force_disconnect",
+                   message: str = "Disconnected by the server.") -> int:
+        """Send a disconnect status (``max_connections``, ``slow_consumer``…) then close cleanly."""
+        n = 0
+        for c in self.open_conns(market):
+            await c.conn.send(json.dumps([{"ev": "status", "status": status, "message": message}]))
+            await c.conn.close()
             n += 1
         return n
 

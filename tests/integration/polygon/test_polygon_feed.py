@@ -207,6 +207,15 @@ async def test_refused_handshakes_are_retried_with_backoff(server, tmp_path):
         assert feed.stats()["streams"]["stocks"]["connects"] == 1  # one supervised attempt, retried inside
 
 
+async def test_server_side_clean_close_is_logged_and_reconnected(server, tmp_path, caplog):
+    async with running(server, tmp_path) as feed:
+        first = await server.wait_subscribed("stocks", {"Q.SPY"})
+        assert await server.kick("stocks", "max_connections", "Maximum number of connections exceeded.") == 1
+        await server.wait_subscribed("stocks", {"Q.SPY"}, after=server.conns.index(first) + 1)
+        assert "max_connections" in caplog.text
+        assert feed.stats()["streams"]["stocks"]["disconnects"] == 1
+
+
 async def test_stale_stream_is_detected_and_reconnected(server, tmp_path):
     async with running(server, tmp_path, stale_after=0.3, expect_data=lambda: True) as feed:
         first = await server.wait_subscribed("stocks", {"Q.SPY"})
