@@ -13,7 +13,8 @@ Built on ``massive.WebSocketClient``, used only through its supported parameters
   (also passed through) masks the key in the library's DEBUG frame dumps.
 
 Policy: exponential backoff with jitter (``base·2^n`` capped at ``max_delay``, each delay drawn
-from ``[d/2, d]``), reset once a connection delivers data; the client re-sends the current
+from ``[d/2, d]``), reset once a connection delivers market data (status messages alone do not
+count: a server that keeps answering ``max_connections`` gets ever longer waits); the client re-sends the current
 subscriptions on every new connection (we build it with ``subscriptions=``), so a reconnect
 always resubscribes. Stale-stream detection: while the market is expected to send data
 (``expect_data()``: by default the exchange is open), ``stale_after`` seconds without a frame
@@ -152,14 +153,14 @@ class StreamConnection:
     async def _process(self, raw: str | bytes) -> None:
         self.last_frame = time.monotonic()
         self.connected = True  # authenticated and receiving (the client consumes the handshake)
-        if not self._got_data:
-            self._got_data = True
-            self.backoff.reset()
         self.stale = False
         if self._on_raw is not None:
             self._on_raw(self.market, raw)
         before = self.parser.stats.malformed
         frame = self.parser.parse(raw)
+        if not self._got_data and (frame.quotes or frame.trades or frame.bars):
+            self._got_data = True  # market data flowed: this connection was good, start backoff over
+            self.backoff.reset()
         if self.parser.stats.malformed > before:
             log.warning("polygon %s: skipped %d malformed event(s) (total %d); e.g. %s", self.market,
                         self.parser.stats.malformed - before, self.parser.stats.malformed,

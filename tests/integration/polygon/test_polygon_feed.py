@@ -214,6 +214,11 @@ async def test_server_side_clean_close_is_logged_and_reconnected(server, tmp_pat
         await server.wait_subscribed("stocks", {"Q.SPY"}, after=server.conns.index(first) + 1)
         assert "max_connections" in caplog.text
         assert feed.stats()["streams"]["stocks"]["disconnects"] == 1
+        conn = feed._streams["stocks"]
+        assert conn.backoff.attempt == 1  # status messages alone never reset the backoff
+        await server.push("stocks", [server.stock_quote("SPY", 600.0, 600.02, _now_ms())])
+        await _next(feed.events())
+        assert conn.backoff.attempt == 0  # market data did
 
 
 async def test_stale_stream_is_detected_and_reconnected(server, tmp_path):
