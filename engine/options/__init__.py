@@ -29,6 +29,7 @@ from engine.options.bsm import (
     bsm_greeks,
     bsm_price,
     bsm_price_and_greeks,
+    bsm_second_order,
     theta_per_day,
     vega_per_point,
 )
@@ -52,7 +53,7 @@ _LAZY = {
 
 __all__ = [  # the second line resolves lazily through __getattr__
     "DAYS_PER_YEAR", "MINUTES_PER_YEAR", "american_price", "bsm_greeks", "bsm_price", "bsm_price_and_greeks",
-    "implied_vol", "theta_per_day", "vega_per_point",
+    "bsm_second_order", "implied_vol", "theta_per_day", "vega_per_point",
     "Chain", "ChainSide", "calendar_arbitrage", "expected_move", "expiry_moment", "fit_smile", "iv_rank",
     "parity_forward", "portfolio_greeks", "scenario_grid", "term_structure", "time_to_expiry",
     "american_price_tree",

@@ -33,11 +33,12 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from scipy.special import erfc as _erfc
 
 from engine.options.vectorize import broadcast_inputs, run_kernel
 
 __all__ = ["DAYS_PER_YEAR", "MINUTES_PER_YEAR", "broadcast_inputs", "bsm_greeks", "bsm_price",
-           "theta_per_day", "vega_per_point"]
+           "bsm_second_order", "theta_per_day", "vega_per_point"]
 
 _INV_SQRT_2PI = 0.3989422804014327
 _SQRT1_2 = 0.7071067811865476
@@ -149,3 +150,35 @@ def theta_per_day(theta_per_year) -> np.ndarray:
 def vega_per_point(vega_per_unit) -> np.ndarray:
     """Vega per one vol point (σ 0.15 → 0.16) from vega per 1.00 of vol."""
     return np.asarray(vega_per_unit, dtype=np.float64) / 100.0
+
+
+def bsm_second_order(is_call, S, K, T, r, q, sigma) -> dict[str, np.ndarray]:
+    """Second- and third-order Greeks that drive a 0DTE book through the day (numpy; not hot).
+
+    ``vanna`` ∂Δ/∂σ, ``charm`` ∂Δ/∂t (delta drift per year of calendar time passing: ÷365 for
+    per day), ``vomma`` ∂vega/∂σ, ``speed`` ∂Γ/∂S, ``zomma`` ∂Γ/∂σ, ``color`` ∂Γ/∂t (per year).
+    Same broadcasting and NaN rules as :func:`bsm_greeks`.
+    """
+    cp, S, K, T, r, q, sigma = broadcast_inputs(is_call, S, K, T, r, q, sigma)
+    ok = (S > 0) & (K > 0) & (T > 0) & (sigma > 0) & np.isfinite(S + K + T + sigma + r + q)
+    th = np.where(cp != 0.0, 1.0, -1.0)
+    with np.errstate(all="ignore"):
+        sqrt_t = np.sqrt(T)
+        vt = sigma * sqrt_t
+        d1 = (np.log(S / K) + (r - q) * T) / vt + 0.5 * vt
+        d2 = d1 - vt
+        dq = np.exp(-q * T)
+        pdf = _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1)
+        n1 = 0.5 * _erfc(-th * d1 * _SQRT1_2)
+        gamma = dq * pdf / (S * vt)
+        vega = S * dq * pdf * sqrt_t
+        drift = (2.0 * (r - q) * T - d2 * vt) / (2.0 * T * vt)  # ∂d1/∂T
+        out = {
+            "vanna": -dq * pdf * d2 / sigma,
+            "charm": th * q * dq * n1 - dq * pdf * drift,
+            "vomma": vega * d1 * d2 / sigma,
+            "speed": -gamma / S * (d1 / vt + 1.0),
+            "zomma": gamma * (d1 * d2 - 1.0) / sigma,
+            "color": dq * pdf / (2.0 * S * T * vt) * (2.0 * q * T + 1.0 + d1 * (2.0 * (r - q) * T - d2 * vt) / vt),
+        }
+    return {k: np.where(ok, v, np.nan) for k, v in out.items()}

@@ -139,3 +139,29 @@ def test_monotone_in_spot_strike_and_vol(S, m, T, r, sig):
     tol = 1e-12 * (S + K)
     assert c[1] >= c[0] - tol and c[2] <= c[0] + tol and c[3] >= c[0] - tol
     assert p[1] <= p[0] + tol and p[2] >= p[0] - tol and p[3] >= p[0] - tol
+
+
+@pytest.mark.parametrize("T", [30 * MINUTE, 1 / 365, 0.25])
+def test_second_order_greeks_are_derivatives_of_the_first_order_ones(T):
+    from engine.options.bsm import bsm_second_order
+
+    S, K, r, q, sig = 590.0, 591.0, 0.04, 0.012, 0.18
+    dS, dv, dT = S * sig * math.sqrt(T) * 1e-4, 1e-5, T * 1e-5
+    for cp in (True, False):
+        hi = bsm_second_order(cp, S, K, T, r, q, sig)
+
+        def g(name, cp=cp, **kw):
+            args = {"S": S, "K": K, "T": T, "r": r, "q": q, "sigma": sig} | kw
+            return float(bsm_greeks(cp, **args)[name])
+
+        def d(name, key, x, h):
+            return (g(name, **{key: x + h}) - g(name, **{key: x - h})) / (2 * h)
+
+        assert hi["vanna"] == pytest.approx(d("delta", "sigma", sig, dv), rel=1e-5)
+        assert hi["charm"] == pytest.approx(-d("delta", "T", T, dT), rel=1e-4)  # time passing = T falling
+        assert hi["vomma"] == pytest.approx(d("vega", "sigma", sig, dv), rel=1e-4, abs=1e-9 * S)
+        assert hi["speed"] == pytest.approx(d("gamma", "S", S, dS), rel=1e-4)
+        assert hi["zomma"] == pytest.approx(d("gamma", "sigma", sig, dv), rel=1e-4)
+        assert hi["color"] == pytest.approx(-d("gamma", "T", T, dT), rel=1e-4)
+    bad = bsm_second_order(True, np.array([590.0, -1.0]), 590.0, 0.1, 0.0, 0.0, 0.2)
+    assert np.isfinite(bad["vanna"][0]) and np.isnan(bad["charm"][1])
