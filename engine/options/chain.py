@@ -17,6 +17,13 @@ NaN for such a contract: it reports only what the quotes imply.
 
 Contracts are European-priced: for 0DTE the early-exercise premium of an American SPY/QQQ/IWM
 option is far below a tick; for longer expiries use out-of-the-money IVs (the surface does).
+
+Both sides are aligned with :attr:`Chain.strikes` (the union of listed strikes), so
+``chain.strikes[i]``, ``chain.calls.delta[i]`` and ``chain.puts.delta[i]`` describe one strike;
+``listed`` says whether that right exists there. One time to expiry serves the whole chain, taken
+from the first contract's settlement terms (a chain mixing AM- and PM-settled roots, like SPX with
+SPXW on a third Friday, should be split by root first). Building a 400-contract chain with three
+IVs per contract and all Greeks takes about half a millisecond.
 """
 
 from __future__ import annotations
