@@ -32,7 +32,6 @@ import bisect
 import heapq
 import logging
 import math
-import re
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
@@ -49,6 +48,7 @@ from engine.core.marketdata import Bar, ChainSnapshot, MarketEvent, Quote, Trade
 from engine.market.bars import BarAggregator, frame_to_bars, read_minute_csv, resample_frame
 from engine.market.polygon.messages import FrameParser
 from engine.market.polygon.recording import is_recording, read_recording
+from engine.market.recorded import symbol_from_filename
 from engine.market.recorded.cboe_chain import RecordedChains, looks_like_cboe_chain, read_cboe_chain
 from engine.market.recorded.top_of_book import QuoteTape, looks_like_top_of_book, read_top_of_book
 
@@ -142,7 +142,7 @@ class ReplayFeed:
             tape = read_top_of_book(f, tz=tz)
             self.tapes[tape.symbol] = tape
             return
-        sym = _name_symbol(f)
+        sym = symbol_from_filename(f)
         self._add_bars(_key(sym), read_minute_csv(f, sym))
 
     def _add_bars(self, sym: str, frame: pd.DataFrame) -> None:
@@ -368,11 +368,6 @@ def _event_time(ev: MarketEvent) -> datetime:
     return ev.ts
 
 
-def _name_symbol(f: Path) -> str:
-    """The symbol a file name starts with: ``SPY_1min.csv``, ``vix-daily-1990.csv`` → SPY, VIX."""
-    return re.split(r"[_\-. ]", f.stem, maxsplit=1)[0].upper()
-
-
 def _polygon_chain_json(f: Path) -> RecordedChains:
     """A saved Polygon options chain snapshot body → :class:`RecordedChains` (one per expiry)."""
     import json
@@ -410,7 +405,7 @@ def _parquet_bars(f: Path) -> tuple[str, pd.DataFrame]:
     sym = next((part.split("=", 1)[1] for part in f.parts if part.startswith("symbol=")), None)
     if sym is None and "symbol" in df.columns:
         sym = str(df["symbol"].iloc[0])
-    sym = _key(sym or _name_symbol(f))
+    sym = _key(sym or symbol_from_filename(f))
     tcol = next((c for c in ("ts", "start", "datetime", "timestamp", "time") if c in df.columns), None)
     if tcol is None:
         raise InvalidInput(f"{f.name}: no timestamp column")

@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.core.clock import NY
 from engine.core.errors import InvalidInput
+from engine.market.recorded import symbol_from_filename
 
 CANDIDATE_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "UTC")
 _ALIASES = {
@@ -114,7 +115,7 @@ def read_top_of_book(path: str | Path, *, tz: str = "auto", symbol: str | None =
     if not vals:
         raise InvalidInput(f"{p.name}: no quote rows")
     if sym is None:
-        sym = p.stem.split("_")[0].upper()
+        sym = symbol_from_filename(p)
     arr = np.array(vals, dtype=float)
     zone = detect_zone(stamps, arr[:, 0], arr[:, 1]) if tz == "auto" else tz
     z = ZoneInfo(zone)

@@ -236,3 +236,12 @@ async def test_replay_saved_polygon_chain_snapshots(shared_data):
     assert chain.vendor_iv[0] == pytest.approx(0.3570277203465058)
     q = await feed.quote("AAPL230616C00150000")
     assert (q.bid, q.ask, q.last) == (28.9, 29.25, 29.25)
+
+
+def test_symbol_from_filename():
+    from engine.market.recorded import symbol_from_filename
+
+    assert symbol_from_filename("dom_data_SPY_20251003_110155.csv") == "SPY"
+    assert symbol_from_filename("/x/QQQ_1min.csv") == "QQQ"
+    assert symbol_from_filename("vix-daily-1990-2023.csv") == "VIX"
+    assert symbol_from_filename("AAPL.parquet") == "AAPL"
