@@ -25,6 +25,7 @@ _MODULES = (
     "agent.cli.tax",        # tax import|report|export
     "agent.cli.assistant",  # tools, tool, ask, chat, ui
     "agent.cli.surfaces",   # serve, mcp, telegram, slack, users
+    "agent.cli.ui",         # ui (the Chainlit web chat)
 )
 
 for _name in _MODULES:
