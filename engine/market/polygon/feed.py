@@ -6,7 +6,8 @@
   fetching only the days it lacks, so indicators and signals have history at once; then the
   bar retention is applied.
 * WebSocket (``StreamConnection``, one per market, opened on first need): stock quotes, trades
-  and minute aggregates (``Q``, ``T``, ``AM``), option quotes of subscribed contracts (``Q``),
+  and minute aggregates (``Q``, ``T``, ``AM``), option quotes and minute aggregates of
+  subscribed contracts (``Q``, ``AM``),
   index values (``V``, e.g. ``I:VIX``). Reconnects with backoff and jitter, resubscribes,
   detects stale streams, counts and skips malformed messages (see ``stream.py``).
 * Recording: streamed minute aggregates go to the bar store's 1-minute partitions, and trades are
@@ -42,7 +43,9 @@ from engine.market.polygon.stream import Backoff, StreamConnection
 log = logging.getLogger("smart0dte.polygon")
 
 WARMUP_DAYS = 30
-_TOPICS = {"stocks": ("Q", "T", "AM"), "options": ("Q",), "indices": ("V",)}
+# option minute aggregates are streamed too: recorded in the bar store, they let the backtester
+# replay real 0DTE option prices (engine.backtest reads OCC symbols' minute bars)
+_TOPICS = {"stocks": ("Q", "T", "AM"), "options": ("Q", "AM"), "indices": ("V",)}
 _QUIET_FACTOR = {"options": 4}
 MAX_OPTION_CONTRACTS = 1000
 

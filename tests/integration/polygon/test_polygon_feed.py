@@ -158,18 +158,26 @@ async def test_warm_up_fetches_only_missing_days(server, tmp_path):
 
 
 async def test_option_quotes_of_subscribed_contracts(server, tmp_path):
+    from datetime import date
+
     async with running(server, tmp_path, symbols=()) as feed:
         await feed.subscribe(["SPY261120C00600000"])
-        await server.wait_subscribed("options", {"Q.O:SPY261120C00600000"})
+        await server.wait_subscribed("options", {"Q.O:SPY261120C00600000", "AM.O:SPY261120C00600000"})
         await server.push("options", [server.option_quote("O:SPY261120C00600000", 1.20, 1.25, _now_ms())])
         (q,) = await _next(feed.events())
         assert q.symbol == "SPY261120C00600000" and (q.bid, q.ask, q.bid_size) == (1.20, 1.25, 17)
+        start = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+        await server.push("options", [server.minute_agg("O:SPY261120C00600000", start, 1.2, 1.3, 1.1, 1.25, 40)])
+        (bar,) = await _next(feed.events())
+        assert isinstance(bar, Bar) and bar.symbol == "SPY261120C00600000" and bar.volume == 40
         rest_q = await feed.rest.quote("SPY261120P00590000")
         assert rest_q.symbol == "SPY261120P00590000" and rest_q.ask > rest_q.bid >= 0
         too_many = [f"SPY261120P{k * 1000:08d}" for k in range(1, 1001)]  # 1,000 puts + the call held
         with pytest.raises(FeedError, match="at most 1000 option contracts"):
             await feed.subscribe(too_many)
         assert feed.symbols == {"SPY261120C00600000"}  # nothing changed
+    # the option's minute bar was recorded under its OCC symbol (the backtester reads those)
+    assert BarStore(_settings(server, tmp_path)).days("SPY261120C00600000") == [date(2026, 11, 20)]
 
 
 async def test_disconnect_midstream_reconnects_and_resubscribes(server, tmp_path):
