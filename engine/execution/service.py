@@ -240,8 +240,12 @@ class ExecutionService:
         return opened, (min(closes) if closes else None)
 
     async def _guard(self, priced: Priced, client_order_id: str, underlying: str, ledger: str) -> RiskDecision:
+        return (await self._guard_ctx(priced, client_order_id, underlying, ledger))[0]
+
+    async def _guard_ctx(self, priced: Priced, client_order_id: str, underlying: str,
+                         ledger: str) -> tuple[RiskDecision, RiskContext]:
         ctx = await self.context(ledger, list(priced.legs), underlying, client_order_id)
-        return self.guard.check(risk_order(priced, client_order_id, underlying), ctx)
+        return self.guard.check(risk_order(priced, client_order_id, underlying), ctx), ctx
 
     async def _maybe_halt(self, decision: RiskDecision, ledger: str) -> None:
         if decision.halt and kill_state(self.db, ledger)["state"] != "halted":
@@ -260,19 +264,17 @@ class ExecutionService:
         row = self.tickets.claim(ledger, ticket_id, person=principal.id)
         self.audit.append("order.confirmed", actor=principal.label, ledger=ledger, data={"ticket_id": ticket_id})
         order = BrokerOrder.from_dict(row.order)
-        legs = [ResolvedLeg(x.symbol, x.side, x.ratio, x.contract) for x in order.legs]
-        spot = (await self.market.quote(order.underlying)).mid
-        priced = await self._price(legs, order.quantity, order.order_type, order.limit_price, spot)
-        decision = await self._guard(priced, ticket_id, order.underlying, ledger)
-        self.audit.append("risk.decision", actor="risk-guard", ledger=ledger,
-                          data={"ticket_id": ticket_id, "stage": "confirm", **decision.to_dict()})
-        await self._maybe_halt(decision, ledger)
+        try:
+            priced, decision, ctx = await self._recheck(order, ledger)
+        except BaseException:
+            self.tickets.set_status(ledger, ticket_id, "rejected")  # never left confirmed without an order
+            raise
         if not decision.passed:
             self.tickets.set_status(ledger, ticket_id, "rejected")
             raise RiskRejected(f"order refused: {decision.summary()}", checks=decision.failures)
         oms = await self.manager(ledger)
-        ctx_positions = (await self.context(ledger)).positions
-        intent = "close" if is_risk_reducing(risk_order(priced, ticket_id, order.underlying), ctx_positions) else "open"
+        reducing = is_risk_reducing(risk_order(priced, ticket_id, order.underlying), ctx.positions)
+        intent = "close" if reducing else "open"
         algo = (row.request or {}).get("algo")
         if algo:
             return await self._run_algo(order, algo, ledger)
@@ -285,6 +287,18 @@ class ExecutionService:
         return {"order_id": result["order_id"], "status": result["status"], "account": ledger,
                 "filled_quantity": result["filled_quantity"], "avg_fill_price": result["avg_fill_price"],
                 "reason": result["reason"], "fills": oms.fills_of(result["order_id"])}
+
+    async def _recheck(self, order: BrokerOrder, ledger: str,
+                       stage: str = "confirm") -> tuple[Priced, RiskDecision, RiskContext]:
+        """Price ``order`` on fresh quotes and run the guard again (confirm, exits, slices)."""
+        legs = [ResolvedLeg(x.symbol, x.side, x.ratio, x.contract) for x in order.legs]
+        spot = (await self.market.quote(order.underlying)).mid
+        priced = await self._price(legs, order.quantity, order.order_type, order.limit_price, spot)
+        decision, ctx = await self._guard_ctx(priced, order.client_order_id, order.underlying, ledger)
+        self.audit.append("risk.decision", actor="risk-guard", ledger=ledger,
+                          data={"order_id": order.client_order_id, "stage": stage, **decision.to_dict()})
+        await self._maybe_halt(decision, ledger)
+        return priced, decision, ctx
 
     async def _run_algo(self, order: BrokerOrder, algo: dict, ledger: str) -> dict:
         from engine.execution.twap import Twap, TwapParams
@@ -307,12 +321,7 @@ class ExecutionService:
         """
         who = principal or Principal.engine()
         ledger = _ledger(order.account)
-        legs = [ResolvedLeg(x.symbol, x.side, x.ratio, x.contract) for x in order.legs]
-        spot = (await self.market.quote(order.underlying)).mid
-        priced = await self._price(legs, order.quantity, order.order_type, order.limit_price, spot)
-        decision = await self._guard(priced, order.client_order_id, order.underlying, ledger)
-        self.audit.append("risk.decision", actor="risk-guard", ledger=ledger,
-                          data={"order_id": order.client_order_id, "stage": intent, **decision.to_dict()})
+        _, decision, _ = await self._recheck(order, ledger, intent)
         if not decision.passed:
             raise RiskRejected(f"{intent} order refused: {decision.summary()}", checks=decision.failures)
         oms = await self.manager(ledger)
