@@ -8,6 +8,7 @@ for that, on purpose.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -56,6 +57,12 @@ class PlacePaperOrderArgs(Args):
     order_type: Literal["limit", "market"] = Field("limit", description="limit (default) or market")
     limit_price: float | None = Field(None, gt=0, le=100_000,
                                       description="Net price per share; omitted = the engine prices at mid")
+    take_profit_pct: float | None = Field(None, gt=0, le=10, description="Exit when this fraction of the credit "
+                                                                         "or debit is earned (0.5 = 50%)")
+    stop_loss_pct: float | None = Field(None, gt=0, le=10, description="Exit when the loss reaches this multiple "
+                                                                       "of the credit or debit (2.0 = 200%)")
+    trailing_stop: bool = Field(False, description="The stop follows the best P&L seen")
+    exit_time: dt.time | None = Field(None, description="Close the position at this time ET, HH:MM")
 
     @model_validator(mode="after")
     def _shape(self) -> PlacePaperOrderArgs:
@@ -125,6 +132,11 @@ def _stage_request(args: PlacePaperOrderArgs, limit_price: float | None) -> dict
                  "order_type": args.order_type, "account": "paper"}  # paper-only whatever else is said
     if limit_price is not None:
         req["limit_price"] = str(limit_price)
+    exits = {"take_profit_pct": None if args.take_profit_pct is None else round(args.take_profit_pct * 100, 4),
+             "stop_loss_pct": None if args.stop_loss_pct is None else round(args.stop_loss_pct * 100, 4),
+             "exit_at": None if args.exit_time is None else args.exit_time.strftime("%H:%M")}
+    if any(v is not None for v in exits.values()):  # the engine's monitor counts in percent points
+        req["exits"] = {**{k: v for k, v in exits.items() if v is not None}, "trailing": args.trailing_stop}
     if args.legs:
         req["legs"] = [leg.model_dump(exclude_none=True) for leg in args.legs]
         return req

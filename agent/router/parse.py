@@ -284,6 +284,13 @@ def _order_args(t: str, e: Entities, today: date, context: dict) -> dict:
                 args[key] = p[key]
     if e.quantity:
         args["quantity"] = e.quantity
+    if e.take_profit is not None:
+        args["take_profit_pct"] = e.take_profit
+    if e.stop_loss is not None:
+        args["stop_loss_pct"] = e.stop_loss
+    exits = [tm for kind, tm in e.times if kind == "exit"]
+    if exits:
+        args["exit_time"] = exits[0].strftime("%H:%M")
     if e.market and e.price is None:
         args["order_type"] = "market"
     elif e.price is not None:

@@ -384,4 +384,7 @@ CASES: list[tuple[str, str | None, dict]] = [
      {"underlying": "SPY", "legs": [{"right": "call", "strike": 650, "side": "buy"}], "quantity": 1,
       "limit_price": 1.2}),
     ("lower my max loss limit", None, {}),
+    ("sell 2 spy ic 10d 5 wide, tp 50%, stop at 2x, out by 3:45", "place_paper_order",
+     {"underlying": "SPY", "structure": "iron_condor", "side": "sell", "short_delta": 0.1, "wing_width": 5,
+      "quantity": 2, "take_profit_pct": 0.5, "stop_loss_pct": 2.0, "exit_time": "15:45"}),
 ]

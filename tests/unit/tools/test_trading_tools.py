@@ -109,3 +109,15 @@ async def test_greeks_by_underlying_sum_to_the_total(registry, agent_ctx, engine
     assert set(g.by_underlying) == {"SPY", "QQQ"}
     assert g.total.delta_shares < 0
     assert sum(r.delta_shares for r in g.by_underlying.values()) == pytest.approx(g.total.delta_shares, abs=0.05)
+
+
+async def test_exits_ride_along_in_percent_points(registry, agent_ctx, engine):
+    from tools.trading import _stage_request
+
+    args = registry.parse("place_paper_order", {**IC, "take_profit_pct": 0.5, "stop_loss_pct": 2.0,
+                                                "exit_time": "15:45"})[1]
+    req = _stage_request(args, 0.3)
+    assert req["exits"] == {"take_profit_pct": 50.0, "stop_loss_pct": 200.0, "exit_at": "15:45", "trailing": False}
+    assert req["account"] == "paper" and req["direction"] == "short" and req["limit_price"] == "0.3"
+    out = await registry.call("place_paper_order", {**IC, "take_profit_pct": 0.5, "exit_time": "15:45"}, agent_ctx)
+    assert out.ticket_id and out.risk.passed
