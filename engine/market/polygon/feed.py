@@ -12,7 +12,7 @@
   detects stale streams, counts and skips malformed messages (see ``stream.py``).
 * Recording: streamed minute aggregates go to the bar store's 1-minute partitions, and trades are
   aggregated into 1-second bars (``BarAggregator``) for the 1-second partitions, both written in
-  small batches. ``history`` answers from the store for complete past sessions it holds (the
+  small batches by a background thread (the event loop never waits on Parquet I/O). ``history`` answers from the store for complete past sessions it holds (the
   warm-up makes that the common case) and asks REST otherwise.
 * Every streamed quote also goes to the latest-quote cache when one is given (``cache=``, the
   market service's in-process or Redis cache), in one ``put_many`` per frame.
@@ -96,6 +96,8 @@ class PolygonFeed:
         self._queue: asyncio.Queue[MarketEvent] = asyncio.Queue(maxsize=queue_size)
         self._pending_bars: list[Bar] = []
         self._pending_seconds: list[Bar] = []
+        self._writes: set[asyncio.Task] = set()
+        self._write_lock = asyncio.Lock()
         self.dropped = 0
         self.warmed: dict[str, int] = {}
         self.started = False
@@ -134,6 +136,8 @@ class PolygonFeed:
         self._streams.clear()
         self._tasks.clear()
         self._flush_bars(final=True)
+        if self._writes:  # everything recorded is on disk when stop() returns
+            await asyncio.gather(*self._writes, return_exceptions=True)
         if self.recorder is not None:
             self.recorder.close()
 
@@ -289,19 +293,29 @@ class PolygonFeed:
                 self.dropped += 1
             self._queue.put_nowait(ev)
 
-    def _flush_bars(self, final: bool = False) -> None:
+    def _flush_bars(self, final: bool = False) -> asyncio.Task | None:
+        """Hand the pending bars to a background write (Parquet I/O stays off the event loop;
+        one write at a time, in order). Returns the write task, if any."""
         if final:
             self._pending_seconds.extend(self._seconds.flush())
-        if self.bar_store is None:
-            return
-        for interval_s, bars in ((60, self._pending_bars), (1, self._pending_seconds)):
-            if not bars:
-                continue
-            try:
-                self.bar_store.write_bars(bars, interval_s=interval_s)
-            except Exception as err:  # noqa: BLE001 - recording must never stop the stream
-                log.warning("could not store %d streamed %d s bars: %s", len(bars), interval_s, err)
+        batch = [(60, self._pending_bars), (1, self._pending_seconds)]
         self._pending_bars, self._pending_seconds = [], []
+        if self.bar_store is None or not any(bars for _, bars in batch):
+            return None
+        task = asyncio.get_running_loop().create_task(self._write_bars(batch))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return task
+
+    async def _write_bars(self, batch: list[tuple[int, list[Bar]]]) -> None:
+        async with self._write_lock:
+            for interval_s, bars in batch:
+                if not bars:
+                    continue
+                try:
+                    await asyncio.to_thread(self.bar_store.write_bars, bars, interval_s=interval_s)
+                except Exception as err:  # noqa: BLE001 - recording must never stop the stream
+                    log.warning("could not store %d streamed %d s bars: %s", len(bars), interval_s, err)
 
     async def _warm_up(self) -> None:
         """Minute bars of the last ``warmup_days`` into the bar store, fetching only what is missing.
