@@ -10,8 +10,8 @@ element-wise, shape mismatches raise ``ValueError``)::
     bsm_greeks(is_call, S, K, T, r, q, sigma) -> {"delta", "gamma", "vega", "theta", "rho"}
     implied_vol(price, is_call, S, K, T, r, q) -> ndarray
 
-Also here: :func:`american_price` (Bjerksund–Stensland; ``american_price_tree`` for discrete
-cash dividends), :func:`theta_per_day` /
+Also here: :func:`american_price` (Bjerksund–Stensland; ``american_implied_vol`` inverts it,
+``american_price_tree`` prices discrete cash dividends), :func:`theta_per_day` /
 :func:`vega_per_point` (display units), :func:`time_to_expiry` (0DTE clock), and — imported on
 first use, so ``import engine.options`` stays light — ``Chain`` (:mod:`engine.options.chain`),
 ``fit_smile``/``term_structure``/``expected_move``/``iv_rank`` (:mod:`engine.options.surface`),
@@ -49,6 +49,7 @@ _LAZY = {
     "scenario_grid": "engine.options.portfolio",
     "parity_forward": "engine.options.parity",
     "american_price_tree": "engine.options.tree",
+    "american_implied_vol": "engine.options.american",
 }
 
 __all__ = [  # the second line resolves lazily through __getattr__
@@ -56,7 +57,7 @@ __all__ = [  # the second line resolves lazily through __getattr__
     "bsm_second_order", "implied_vol", "theta_per_day", "vega_per_point",
     "Chain", "ChainSide", "calendar_arbitrage", "expected_move", "expiry_moment", "fit_smile", "iv_rank",
     "parity_forward", "portfolio_greeks", "scenario_grid", "term_structure", "time_to_expiry",
-    "american_price_tree",
+    "american_price_tree", "american_implied_vol",
 ]
 
 

@@ -29,6 +29,7 @@ from numba import njit, prange
 
 from engine.options.bivariate import bvn_cdf, norm_cdf
 from engine.options.bsm import bsm_price
+from engine.options.iv import implied_vol_one
 from engine.options.vectorize import run_kernel
 
 _T1_FRACTION = 0.5 * (math.sqrt(5.0) - 1.0)
@@ -177,3 +178,75 @@ def american_price(is_call, S, K, T, r, q, sigma, method: int = 0) -> np.ndarray
 def early_exercise_premium(is_call, S, K, T, r, q, sigma) -> np.ndarray:
     """American minus European price: what the right to exercise early is worth (≥ 0)."""
     return np.maximum(american_price(is_call, S, K, T, r, q, sigma) - bsm_price(is_call, S, K, T, r, q, sigma), 0.0)
+
+
+_MIN_VOL = 0.005
+
+
+@njit(cache=True, error_model="numpy")
+def american_iv_one(price, is_call, S, K, T, r, q):
+    """Scalar inverse of :func:`american_price_one` (default method) in σ; NaN outside its range.
+
+    The European IV of the same premium is an upper bound (an American option is worth at least
+    the European one at every σ), so the root is bracketed below it and found by the Illinois
+    variant of regula falsi on the monotone price, to 1e-10 relative in σ.
+    """
+    if not (price > 0.0 and S > 0.0 and K > 0.0 and T > 0.0) or not math.isfinite(price):
+        return math.nan
+    lo = _MIN_VOL  # below half a vol point the closed form is all early exercise: no information
+    f_lo = american_price_one(is_call, S, K, T, r, q, lo, 0) - price
+    if not (f_lo < 0.0 and price < (S if is_call else K)):
+        return math.nan
+    hi = implied_vol_one(price, is_call, S, K, T, r, q)
+    if not (hi > lo):  # the premium is below the European range: bracket from above instead
+        hi = 1.0
+        while american_price_one(is_call, S, K, T, r, q, hi, 0) < price and hi < 64.0:
+            hi *= 2.0
+    f_hi = american_price_one(is_call, S, K, T, r, q, hi, 0) - price
+    if f_hi <= 0.0:
+        if f_hi >= -1e-12 * price:  # no early-exercise value: the European IV is the answer
+            return hi
+        return math.nan
+    side = 0
+    for _ in range(100):
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo < mid < hi):
+            mid = 0.5 * (lo + hi)
+        f_mid = american_price_one(is_call, S, K, T, r, q, mid, 0) - price
+        if f_mid == 0.0 or hi - lo <= 1e-10 * mid:
+            return mid
+        if f_mid > 0.0:
+            hi, f_hi = mid, f_mid
+            if side == 1:
+                f_lo *= 0.5  # Illinois: halve the stale end so the false position cannot stall
+            side = 1
+        else:
+            lo, f_lo = mid, f_mid
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+    return 0.5 * (lo + hi)
+
+
+@njit(cache=True, error_model="numpy")
+def _iv_serial(price, is_call, S, K, T, r, q, out):
+    for i in range(out.size):
+        out[i] = american_iv_one(price[i], is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _iv_parallel(price, is_call, S, K, T, r, q, out):
+    for i in prange(out.size):
+        out[i] = american_iv_one(price[i], is_call[i] != 0.0, S[i], K[i], T[i], r[i], q[i])
+
+
+def american_implied_vol(price, is_call, S, K, T, r, q) -> np.ndarray:
+    """Implied volatility of American premiums under :func:`american_price` (Bjerksund–Stensland).
+
+    For in-the-money puts (and calls with a yield) of longer expiries, where the European formula
+    reads the early-exercise premium as extra volatility. NaN at or below the American value at
+    σ = 0.5 % (e.g. a put priced at its exercise value), at or above ``S`` (call) / ``K`` (put), or
+    for non-positive inputs; shape
+    mismatch raises :class:`ValueError`. About 10–20 closed-form evaluations an option.
+    """
+    return run_kernel(_iv_serial, _iv_parallel, (price, is_call, S, K, T, r, q), threshold=64)

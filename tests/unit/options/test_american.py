@@ -105,3 +105,27 @@ def test_bivariate_normal_matches_scipy():
         rho = float(rng.choice([rng.uniform(-0.99, 0.99), np.sign(rng.normal()) * rng.uniform(0.92, 0.9999)]))
         ref = multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]]).cdf([a, b])
         assert bvn_cdf(a, b, rho) == pytest.approx(ref, abs=1e-12)
+
+
+def test_american_implied_vol_inverts_the_american_price():
+    from engine.options import implied_vol
+    from engine.options.american import american_implied_vol
+
+    rng = np.random.default_rng(5)
+    n = 400
+    K = 590.0 * np.exp(rng.normal(0.0, 0.1, n))
+    T = rng.uniform(5 / 365, 1.0, n)
+    sig = rng.uniform(0.08, 0.8, n)
+    cp = rng.random(n) < 0.5
+    price = american_price(cp, 590.0, K, T, 0.05, 0.02, sig)
+    iv = american_implied_vol(price, cp, 590.0, K, T, 0.05, 0.02)
+    vega = (american_price(cp, 590.0, K, T, 0.05, 0.02, sig + 1e-4) - price) / 1e-4
+    ok = vega > 1e-2  # identifiable: a vol point moves the premium by more than a hundredth of a cent
+    assert ok.sum() > 0.8 * n and not np.isnan(iv[ok]).any()
+    assert np.max(np.abs(iv[ok] - sig[ok])) < 1e-7
+    # the European formula reads early exercise as volatility: deep ITM puts look richer than they are
+    put = (~cp) & ok & (K > 650.0)
+    assert put.any() and np.all(implied_vol(price[put], False, 590.0, K[put], T[put], 0.05, 0.02) > sig[put] - 1e-9)
+    # at the exercise value there is no volatility to read
+    assert np.isnan(american_implied_vol(100.0, False, 590.0, 690.0, 0.5, 0.05, 0.0))
+    assert np.isnan(american_implied_vol(np.array([0.0, 600.0]), True, 590.0, 590.0, 0.5, 0.05, 0.0)).all()
