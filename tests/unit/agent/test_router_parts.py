@@ -125,3 +125,37 @@ def test_education_answers_come_from_prompt_files(question):
     assert r.kind == "education" and not r.calls
     text = answers.fixed(r.kind, r.topic)
     assert text and not text.startswith("Options give the right")  # a specific text, not the generic one
+
+
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS_W = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _say(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS_W[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    rest = n % 100
+    return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " and " + _say(rest))
+
+
+@given(n=st.integers(min_value=1, max_value=999))
+@settings(max_examples=150, deadline=None)
+def test_numbers_in_words_equal_digits(n):
+    assert normalize(f"last {_say(n)} days") == f"last {n} days"
+
+
+@given(n=st.integers(min_value=1, max_value=700), unit=st.sampled_from(["days", "weeks", "d"]),
+       delta=st.integers(min_value=5, max_value=45), width=st.integers(min_value=1, max_value=20))
+@settings(max_examples=150, deadline=None)
+def test_backtest_windows_and_numbers_round_trip(n, unit, delta, width):
+    from datetime import timedelta
+
+    from agent.router.parse import route
+
+    r = route(f"backtest qqq ic {delta}d {width} wide last {n} {unit}", TODAY)
+    [c] = r.calls
+    days = n * (7 if unit == "weeks" else 1)
+    assert c.name == "backtest" and c.args["start"] == (TODAY - timedelta(days=days)).isoformat()
+    assert c.args["short_delta"] == delta / 100 and c.args["wing_width"] == width and c.args["underlying"] == "QQQ"
