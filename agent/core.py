@@ -154,6 +154,12 @@ class Assistant:
         return call, {"kind": name, "ticket_id": None, "args": args}
 
 
+def _no_history(call: ToolCall) -> bool:
+    """A backtest that found no imported bars and did not ask for a data source."""
+    return (call.name == "backtest" and not call.ok and (call.error or {}).get("type") == "no_data"
+            and "data_source" not in call.args)
+
+
 class _Turn:
     """State of one turn: tool calls made, pending confirmation, the answer being streamed."""
 
@@ -213,6 +219,9 @@ class _Turn:
         for i, call in enumerate(r.calls):
             await self.tool(call)
             self.token(("\n" if i else "") + answers.for_call(call))
+            if _no_history(call):  # say so, then show the same test on the simulated market's history
+                retry = await self.tool(ToolCall(call.name, {**call.args, "data_source": "synthetic"}))
+                self.token("\n" + prompts.load("notices/synthetic_instead") + "\n" + answers.for_call(retry))
         self.a.store.set_context(self.a.user_id, self.thread_id, r.context)
 
     async def _llm(self, text: str) -> None:

@@ -88,9 +88,17 @@ async def test_thread_context_backtest_that(assistant):
     assert r.tool_calls[0].ok and "Backtest iron_condor on QQQ" in r.answer
 
 
-async def test_errors_are_explained(assistant):
+async def test_no_imported_bars_is_said_then_synthetic_history_is_used(assistant):
     r = await assistant.ask("backtest spy ic last 5 days")  # no imported bars in a fresh home
-    assert r.tool_calls[0].ok is False and "no SPY minute bars" in r.answer
+    first, second = r.tool_calls
+    assert first.ok is False and "no SPY minute bars" in r.answer
+    assert second.args["data_source"] == "synthetic" and second.ok and second.output["source"] == "synthetic"
+    assert "synthetic history" in r.answer and "Backtest iron_condor on SPY" in r.answer
+
+
+async def test_errors_are_explained(assistant):
+    r = await assistant.ask("chain spy expiring 2026-11-21")  # a Saturday: nothing listed
+    assert r.tool_calls[0].ok is False and r.answer.startswith("I couldn't run chain")
 
 
 async def test_off_topic_and_refusals_call_nothing(assistant):
