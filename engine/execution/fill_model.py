@@ -192,25 +192,41 @@ class FillModel:
         if natural > limit - through:
             return None
         qty = min(quantity, self.displayed_units(legs)) if self.config.partial_fills else quantity
-        return FillResult(qty, limit, allocate(legs, limit), "add")
+        price = limit
+        if all(leg.side is Side.SELL for leg in legs):
+            price = min(price, ZERO)  # selling never costs money: a "pay to sell" limit fills at zero
+        elif all(leg.side is Side.BUY for leg in legs):
+            price = max(price, ZERO)
+        return FillResult(qty, price, allocate(legs, price), "add")
 
 
 def allocate(legs: Sequence[LegBook], net: Decimal) -> tuple[Decimal, ...]:
-    """Leg prices near the far sides whose signed sum is exactly ``net``.
+    """Leg prices near the far sides whose signed sum is exactly ``net``, none negative.
 
-    The gap between ``net`` and the natural price is spread over the legs in proportion to their
-    prices (so no price turns negative), and the rounding residue goes to the first leg.
+    The gap between ``net`` and the natural price goes to the legs that can absorb it without
+    limit — raising buy legs to pay more, raising sell legs to receive more — in proportion to
+    their prices; only when there is no such leg do the others move toward zero. The rounding
+    residue (prices have four decimals) lands on the leg that took the largest share.
     """
     far = [leg.far for leg in legs]
     gap = net - net_of(legs, far)
-    weight = sum((leg.weight * p for leg, p in zip(legs, far, strict=True)), ZERO)
-    if gap == 0 or weight == 0:
-        prices = list(far)
-    else:
-        prices = [max(ZERO, (p + leg.side.sign * gap * p / weight).quantize(_Q4))
-                  for leg, p in zip(legs, far, strict=True)]
+    if gap == 0:
+        return tuple(far)
+    up = [i for i, leg in enumerate(legs) if (leg.side is Side.BUY) == (gap > 0)]
+    prices = list(far)
+    if up:
+        weights = [legs[i].weight * max(far[i], _Q4) for i in up]
+        total = sum(weights, ZERO)
+        for i, w in zip(up, weights, strict=True):
+            prices[i] = (far[i] + abs(gap) * (w / total) / legs[i].weight).quantize(_Q4)
+        target = max(up, key=lambda i: weights[up.index(i)])
+    else:  # every leg can only move toward zero
+        room = sum((leg.weight * p for leg, p in zip(legs, far, strict=True)), ZERO)
+        f = min(Decimal(1), abs(gap) / room) if room else Decimal(1)
+        prices = [(p * (1 - f)).quantize(_Q4) for p in far]
+        target = max(range(len(legs)), key=lambda i: prices[i])
     residue = net - net_of(legs, prices)
     if residue:
-        first = legs[0]
-        prices[0] = prices[0] + first.side.sign * residue / first.weight
+        leg = legs[target]
+        prices[target] = max(ZERO, prices[target] + leg.side.sign * residue / leg.weight)
     return tuple(prices)

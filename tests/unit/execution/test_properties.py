@@ -22,8 +22,8 @@ def leg_books(draw):
     legs = []
     for _ in range(n):
         bid = draw(cents)
-        ask = bid + draw(st.integers(min_value=1, max_value=30)).__truediv__(100)
-        legs.append(LegBook(draw(st.sampled_from([Side.BUY, Side.SELL])), draw(st.integers(1, 3)), bid, D(str(ask)),
+        ask = bid + D(draw(st.integers(min_value=1, max_value=30))) / 100
+        legs.append(LegBook(draw(st.sampled_from([Side.BUY, Side.SELL])), draw(st.integers(1, 3)), bid, ask,
                             draw(st.integers(0, 40)), draw(st.integers(0, 40))))
     return legs
 
