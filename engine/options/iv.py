@@ -32,7 +32,7 @@ benchmark's 0DTE-heavy mix that is 1.3 price evaluations per option after the gu
 
 **Why numba, not numpy** (measured with ``benchmarks/options_bench.py``, 100 000 0DTE-heavy
 options, CPU time on one core, which a loaded shared machine does not distort): this kernel
-≈ 13 ms (~130 ns an option); the same algorithm as masked numpy array code ≈ 43 ms — arrays
+≈ 12 ms (~120 ns an option); the same algorithm as masked numpy array code ≈ 31 ms — arrays
 cannot stop element by element, so every option pays the iterations of the slowest (three), and
 each elementary operation is a pass over memory with temporaries for both branches. numba also
 runs on both cores (``prange``) for large inputs, a single thread for chain-sized ones. Compiled
