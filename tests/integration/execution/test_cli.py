@@ -104,3 +104,28 @@ def test_mode_switch_needs_arming(cli, monkeypatch):
     assert as_json(cli("mode", "--json")) == {"mode": "paper"}
     r = cli("mode", "live", input="LIVE\n")
     assert r.exit_code == 2 and "not armed" in r.output
+
+
+def test_resting_order_cancel_ticket_withdraw_and_pnl(cli):
+    probe = as_json(cli("order", "stage", json.dumps({"underlying": "SPY", "quantity": 1, "order_type": "market",
+                                                      "legs": [{"right": "call", "delta": 0.3, "side": "buy"}]})))
+    leg = probe["preview"]["legs"][0]
+    limit = round(leg["bid"] - 0.02, 2)
+    req = {"underlying": "SPY", "quantity": 1, "order_type": "limit", "limit_price": limit,
+           "legs": [{"right": "call", "strike": leg["strike"], "side": "buy"}]}
+    staged = as_json(cli("order", "stage", json.dumps(req)))
+    assert staged["risk"]["passed"], staged["risk"]
+    placed = as_json(cli("order", "confirm", staged["ticket_id"], "--yes"))
+    assert placed["status"] == "accepted" and placed["fills"] == []
+    assert [o["status"] for o in as_json(cli("orders", "--status", "open", "--json"))] == ["accepted"]
+    canceled = as_json(cli("order", "cancel", placed["order_id"]))
+    assert canceled["status"] == "canceled"
+    assert as_json(cli("orders", "--status", "open", "--json")) == []
+
+    withdrawn = as_json(cli("order", "cancel", probe["ticket_id"]))
+    assert withdrawn == {"ticket_id": probe["ticket_id"], "status": "cancelled"}
+    r = cli("order", "confirm", probe["ticket_id"], "--yes")
+    assert r.exit_code == 2 and "cancelled" in r.output
+    pnl = as_json(cli("pnl", "--period", "today", "--json"))
+    assert pnl["realized"] == 0 and pnl["positions"] == 0
+    assert cli("pnl", "--period", "decade").exit_code == 2
