@@ -6,7 +6,8 @@ Tests drive it with the REAL ``openai`` client (through LangChain's ``ChatOpenAI
         settings = load_settings(openai_base_url=srv.base_url, openai_api_key="sk-test-...")
 
 Each POST ``/v1/chat/completions`` consumes the next *step* of the script. A step is a dict
-(``{"content": "..."}`` or ``{"tool_calls": [{"name", "arguments"}]}``) or a callable that gets the
+(``{"content": "..."}``, ``{"tool_calls": [{"name", "arguments"}]}`` or an API error
+``{"status": 401, "message": "..."}``) or a callable that gets the
 request body and returns such a dict — so a step can read the tool results the client sent back.
 Every request body is recorded in :attr:`OpenAIServer.requests` (tests assert on what reached the
 model: envelopes, no secrets). With ``"stream": true`` the reply is server-sent events in
@@ -87,6 +88,11 @@ class OpenAIServer:
                 step = server._next(body, {k.lower(): v for k, v in self.headers.items()})
                 if step is None:
                     self._json(500, {"error": {"message": "script exhausted", "type": "server_error"}})
+                    return
+                if "status" in step:  # {"status": 401, "message": ...}: an API error reply
+                    self._json(step["status"], {"error": {"message": step.get("message", "error"),
+                                                          "type": step.get("type", "invalid_request_error"),
+                                                          "code": step.get("code")}})
                     return
                 if body.get("stream"):
                     self._stream(body, step)

@@ -164,3 +164,11 @@ async def test_a_crashing_tool_is_reported_not_fatal(llm_engine, server):
     result = await Assistant(llm_engine, PERSON, registry=reg).ask("run broken", "crash")
     assert result.tool_calls[0].error["type"] == "internal_error" and "boom" in result.answer
     assert_no_secret(result.answer, server.requests)
+
+
+async def test_a_refused_key_falls_back_offline_without_echoing_it(assistant, server):
+    server.add({"status": 401, "message": "Incorrect API key provided: sk-lo****cdef", "code": "invalid_api_key"})
+    result = await assistant.ask("quote iwm", "401")
+    assert "language model is unavailable" in result.answer and "AuthenticationError" in result.answer
+    assert [c.name for c in result.tool_calls] == ["quote"] and "IWM: bid" in result.answer
+    assert_no_secret(result.answer)
