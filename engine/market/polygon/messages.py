@@ -49,6 +49,7 @@ _FAST_QUOTE = tuple(f.name for f in dataclass_fields(Quote)) == _QUOTE_FIELDS an
     getattr(Quote, f).__set__ for f in _QUOTE_FIELDS) if _FAST_QUOTE else (None,) * 9
 _new = object.__new__
 _NUM = (int, float)
+_INF = float("inf")
 _MS = timedelta(milliseconds=1)
 
 
@@ -151,17 +152,19 @@ class FrameParser:
             st.bad("not an event array", raw)
             return out
         st.events += len(msgs)
-        last_q: dict[str, dict] = {}
+        last_q: dict[str, tuple] = {}
         for m in msgs:
             try:
                 ev = m["ev"]
                 if ev == "Q":
-                    bp, ap, t = m["bp"], m["ap"], m["t"]
+                    sym, bp, ap, t, bs, as_ = m["sym"], m["bp"], m["ap"], m["t"], m.get("bs", 0), m.get("as", 0)
+                    # chained comparisons reject negatives, NaN and infinity in one test each
                     if bp.__class__ not in _NUM or ap.__class__ not in _NUM or t.__class__ is not int \
-                            or bp < 0 or ap < 0 or m["sym"].__class__ is not str:
+                            or bs.__class__ not in _NUM or as_.__class__ not in _NUM or sym.__class__ is not str \
+                            or not (0 <= bp < _INF and 0 <= ap < _INF and 0 <= bs < _INF and 0 <= as_ < _INF):
                         st.bad("bad quote", m)
                         continue
-                    last_q[m["sym"]] = m
+                    last_q[sym] = (bp, ap, t, bs, as_)
                 elif ev == "T":
                     out.trades.append(self._trade(m))
                 elif ev == "AM" or ev == "A":
@@ -182,19 +185,17 @@ class FrameParser:
             self._quotes(last_q, out.quotes)
         return out
 
-    def _quotes(self, last_q: dict[str, dict], into: dict[str, Quote]) -> None:
+    def _quotes(self, last_q: dict[str, tuple], into: dict[str, Quote]) -> None:
         lot, sessions, session = self.lot, self._sessions, self.session
-        for sym, m in last_q.items():
-            t = m["t"]
+        for sym, (bp, ap, t, bs, as_) in last_q.items():
             ts = _EPOCH + _MS * t
             day = sessions.get(t // 3_600_000) or session(t, ts)
             ours = sym[2:] if sym[1:2] == ":" else sym
-            bs, as_ = m.get("bs") or 0, m.get("as") or 0
             if _FAST_QUOTE:
                 q = _new(Quote)
                 _q_sym(q, ours)
-                _q_bid(q, float(m["bp"]))
-                _q_ask(q, float(m["ap"]))
+                _q_bid(q, float(bp))
+                _q_ask(q, float(ap))
                 _q_ts(q, ts)
                 _q_bs(q, int(bs) * lot)
                 _q_as(q, int(as_) * lot)
@@ -202,7 +203,7 @@ class FrameParser:
                 _q_src(q, SOURCE)
                 _q_sess(q, day)
             else:  # pragma: no cover - only if Quote's fields change
-                q = Quote(ours, float(m["bp"]), float(m["ap"]), ts, int(bs) * lot, int(as_) * lot, None, SOURCE, day)
+                q = Quote(ours, float(bp), float(ap), ts, int(bs) * lot, int(as_) * lot, None, SOURCE, day)
             into[ours] = q
 
     def _trade(self, m: dict) -> Trade:

@@ -64,6 +64,8 @@ def test_option_and_index_symbols_map_to_ours():
     {"ev": "Q", "sym": "SPY", "bp": 600.0, "ap": 600.1, "t": "now"},
     {"ev": "Q", "sym": 7, "bp": 600.0, "ap": 600.1, "t": T},
     {"ev": "Q", "sym": "SPY", "bp": -1.0, "ap": 600.1, "t": T},
+    {"ev": "Q", "sym": "SPY", "bp": 600.0, "ap": 600.1, "t": T, "bs": "lots"},
+    {"ev": "Q", "sym": "SPY", "bp": 600.0, "ap": 600.1, "t": T, "as": -3},
     {"ev": "T", "sym": "SPY", "p": 0, "s": 1, "t": T},
     {"ev": "AM", "sym": "SPY", "o": 2, "h": 1, "l": 1, "c": 1, "v": 1, "s": T},
     {"ev": "XYZ"},
@@ -76,6 +78,13 @@ def test_malformed_events_are_counted_and_the_rest_used(bad):
     frame = p.parse(json.dumps([bad, q("SPY", 600.0, 600.02)]))
     assert p.stats.malformed == 1 and p.stats.examples
     assert frame.quotes["SPY"].bid == 600.0
+
+
+def test_nan_and_infinity_prices_are_malformed():
+    p = FrameParser("stocks", loads=json.loads)  # stdlib json accepts the NaN/Infinity tokens
+    frame = p.parse('[{"ev":"Q","sym":"SPY","bp":NaN,"ap":1.0,"t":1},{"ev":"Q","sym":"QQQ","bp":1.0,'
+                    '"ap":Infinity,"t":1},{"ev":"Q","sym":"IWM","bp":1.0,"ap":1.01,"t":1}]')
+    assert set(frame.quotes) == {"IWM"} and p.stats.malformed == 2
 
 
 def test_frames_that_are_not_json_or_not_arrays():
