@@ -24,8 +24,15 @@ from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from agent.channels import format as fmt
 from agent.channels.core import ChannelCore
@@ -179,7 +186,7 @@ class TelegramBot:
                 await asyncio.sleep(2)
 
 
-def run_from_settings(engine: Any) -> TelegramBot:
+def from_settings(engine: Any) -> TelegramBot:
     """The bot configured by settings; :class:`ValueError` with one clear line without a token."""
     s = engine.settings
     if s.telegram_bot_token is None or not s.telegram_bot_token.get_secret_value().strip():

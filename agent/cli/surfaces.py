@@ -88,7 +88,41 @@ def mcp(
         asyncio.run(mcp_server.serve_stdio(engine))
 
 
+def telegram() -> None:
+    """Start the Telegram bot (long polling; needs SMART0DTE_TELEGRAM_BOT_TOKEN and ..._ALLOWED_USERS)."""
+    from agent.channels.telegram import from_settings
+
+    _run_bot(from_settings)
+
+
+def slack(
+    port: int = typer.Option(3000, "--port", min=1, max=65535, help="HTTP mode: port of the events endpoint"),
+    host: str = typer.Option("127.0.0.1", "--host", help="HTTP mode: interface (put a TLS proxy in front)"),
+) -> None:
+    """Start the Slack bot: Socket Mode when SMART0DTE_SLACK_APP_TOKEN is set, else HTTP at /slack/events."""
+    from agent.channels.slack import from_settings
+
+    _run_bot(lambda engine: from_settings(engine, host=host, port=port))
+
+
+def _run_bot(build) -> None:
+    """Build a bot from settings (one clear line and exit 2 when its token is missing) and serve it."""
+    import logging
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would show the bot token
+    try:
+        bot = build(get_engine())
+    except ValueError as err:
+        sys.stderr.write(f"error: {err}\n")
+        raise typer.Exit(2) from None
+    bot.run()
+
+
 def register(app: typer.Typer) -> None:
+    app.command("telegram")(telegram)
+    app.command("slack")(slack)
     app.command("mcp")(mcp)
     app.add_typer(users_app, name="users")
     app.command("serve")(serve)
