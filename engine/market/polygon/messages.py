@@ -208,13 +208,14 @@ class FrameParser:
 
     def _trade(self, m: dict) -> Trade:
         p, s, t = m["p"], m["s"], m["t"]
-        if p.__class__ not in _NUM or p <= 0 or s.__class__ not in _NUM or s < 0 or t.__class__ is not int:
+        if p.__class__ not in _NUM or s.__class__ not in _NUM or t.__class__ is not int \
+                or not (0 < p < _INF and 0 <= s < _INF):
             raise ValueError("bad trade")
         return Trade(our_symbol(m["sym"]), float(p), int(s), ts_ms(t), SOURCE)
 
     def _bar(self, m: dict, interval_s: int) -> Bar:
         o, h, lo, c, v = float(m["o"]), float(m["h"]), float(m["l"]), float(m["c"]), int(m["v"])
-        if min(o, h, lo, c) <= 0 or h < max(o, c) or lo > min(o, c) or v < 0:
+        if not (0 < lo <= min(o, c) and max(o, c) <= h < _INF) or v < 0:  # also rejects NaN
             raise ValueError("inconsistent bar")
         vw = m.get("vw")
         start = ts_ms(int(m["s"])).astimezone(NY)
@@ -222,7 +223,7 @@ class FrameParser:
 
     def _value(self, m: dict) -> Quote:
         val, t = m["val"], m["t"]
-        if val.__class__ not in _NUM or val <= 0 or t.__class__ is not int:
+        if val.__class__ not in _NUM or t.__class__ is not int or not 0 < val < _INF:
             raise ValueError("bad index value")
         self.stats.values += 1
         ts = ts_ms(t)

@@ -83,8 +83,13 @@ def test_malformed_events_are_counted_and_the_rest_used(bad):
 def test_nan_and_infinity_prices_are_malformed():
     p = FrameParser("stocks", loads=json.loads)  # stdlib json accepts the NaN/Infinity tokens
     frame = p.parse('[{"ev":"Q","sym":"SPY","bp":NaN,"ap":1.0,"t":1},{"ev":"Q","sym":"QQQ","bp":1.0,'
-                    '"ap":Infinity,"t":1},{"ev":"Q","sym":"IWM","bp":1.0,"ap":1.01,"t":1}]')
-    assert set(frame.quotes) == {"IWM"} and p.stats.malformed == 2
+                    '"ap":Infinity,"t":1},{"ev":"Q","sym":"IWM","bp":1.0,"ap":1.01,"t":1},'
+                    '{"ev":"T","sym":"SPY","p":NaN,"s":1,"t":1},'
+                    '{"ev":"AM","sym":"SPY","o":NaN,"h":1,"l":1,"c":1,"v":1,"s":1},'
+                    '{"ev":"AM","sym":"SPY","o":1,"h":Infinity,"l":1,"c":1,"v":1,"s":1}]')
+    assert set(frame.quotes) == {"IWM"} and not frame.trades and not frame.bars and p.stats.malformed == 5
+    idx = FrameParser("indices", loads=json.loads)
+    assert not idx.parse('[{"ev":"V","val":NaN,"T":"I:VIX","t":1}]').quotes and idx.stats.malformed == 1
 
 
 def test_frames_that_are_not_json_or_not_arrays():
