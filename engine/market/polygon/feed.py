@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -48,6 +49,7 @@ WARMUP_DAYS = 30
 _TOPICS = {"stocks": ("Q", "T", "AM"), "options": ("Q", "AM"), "indices": ("V",)}
 _QUIET_FACTOR = {"options": 4}
 MAX_OPTION_CONTRACTS = 1000
+EXPIRIES_TTL_S = 300.0
 
 
 class PolygonFeed:
@@ -98,6 +100,7 @@ class PolygonFeed:
         self._pending_seconds: list[Bar] = []
         self._writes: set[asyncio.Task] = set()
         self._write_lock = asyncio.Lock()
+        self._expiries: dict[tuple[str, date], tuple[float, tuple[date, ...]]] = {}
         self.dropped = 0
         self.warmed: dict[str, int] = {}
         self.started = False
@@ -198,7 +201,16 @@ class PolygonFeed:
         return await self.rest.quote(symbol)
 
     async def expirations(self, underlying: str) -> list[date]:
-        return await self.rest.expirations(underlying, self.now().astimezone(NY).date())
+        """Listed expiries from today on; cached for ``EXPIRIES_TTL_S`` (listing SPY pages
+        through thousands of contract records, and listings change once a day)."""
+        today = self.now().astimezone(NY).date()
+        key = (vendor_topic(underlying)[1], today)
+        hit = self._expiries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < EXPIRIES_TTL_S:
+            return list(hit[1])
+        days = await self.rest.expirations(underlying, today)
+        self._expiries[key] = (time.monotonic(), tuple(days))
+        return days
 
     async def chain(self, underlying: str, expiry: date) -> ChainSnapshot:
         return await self.rest.chain(underlying, expiry)

@@ -95,6 +95,8 @@ async def test_normal_flow_rest_and_stream(server, tmp_path):
         expiries = await feed.expirations("SPY")
         assert len(expiries) == 5 and expiries == sorted(expiries)
         n_before = len(server.requests)
+        assert await feed.expirations("SPY") == expiries and len(server.requests) == n_before  # cached
+        n_before = len(server.requests)
         chain = await feed.chain("SPY", expiries[0])
         pages = [r for r in server.requests[n_before:] if r[0] == "/v3/snapshot/options/SPY"]
         assert len(pages) == 3  # 602 contracts, 250 a page: pagination through next_url
