@@ -45,6 +45,7 @@ _LAZY = {
     "expected_move": "engine.options.surface",
     "calendar_arbitrage": "engine.options.surface",
     "iv_rank": "engine.options.surface",
+    "VolSurface": "engine.options.surface",
     "portfolio_greeks": "engine.options.portfolio",
     "scenario_grid": "engine.options.portfolio",
     "parity_forward": "engine.options.parity",
@@ -57,7 +58,7 @@ __all__ = [  # the second line resolves lazily through __getattr__
     "bsm_second_order", "implied_vol", "theta_per_day", "vega_per_point",
     "Chain", "ChainSide", "calendar_arbitrage", "expected_move", "expiry_moment", "fit_smile", "iv_rank",
     "parity_forward", "portfolio_greeks", "scenario_grid", "term_structure", "time_to_expiry",
-    "american_price_tree", "american_implied_vol",
+    "american_price_tree", "american_implied_vol", "VolSurface",
 ]
 
 

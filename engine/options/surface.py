@@ -31,7 +31,7 @@ from datetime import date
 
 import numpy as np
 
-from engine.core.errors import NoData
+from engine.core.errors import InvalidInput, NoData
 from engine.options.bsm import bsm_greeks
 from engine.options.chain import Chain
 
@@ -324,3 +324,44 @@ def atm_greeks_check(fit: SmileFit) -> dict[str, float]:
     g = bsm_greeks(np.array([True, False]), fit.forward, np.array([fit.call25_strike, fit.put25_strike]),
                    fit.T, 0.0, 0.0, np.array([fit.call25_iv, fit.put25_iv]))
     return {"call25_delta": float(g["delta"][0]), "put25_delta": float(g["delta"][1])}
+
+
+class VolSurface:
+    """Implied-vol surface from fitted smiles: ``iv(strike, T)`` anywhere between (and around) them.
+
+    Between two expiries the total variance is interpolated linearly in ``T`` at fixed forward
+    log-moneyness (which keeps the surface free of calendar arbitrage when the smiles are);
+    forwards are interpolated log-linearly. Before the first expiry the first smile's total
+    variance is scaled by ``T/T₁`` (constant vol); after the last, the last smile's vol is kept.
+    """
+
+    def __init__(self, fits: list[SmileFit]) -> None:
+        if not fits:
+            raise NoData("a surface needs at least one fitted smile")
+        self.fits = sorted(fits, key=lambda f: f.T)
+        self._T = np.array([f.T for f in self.fits])
+        self._log_fwd = np.log([f.forward for f in self.fits])
+
+    def forward(self, T: float) -> float:
+        return float(np.exp(np.interp(T, self._T, self._log_fwd)))
+
+    def iv(self, strikes, T: float) -> np.ndarray:
+        """Implied vol at ``strikes`` for an expiry ``T`` years away."""
+        if not T > 0:
+            raise InvalidInput(f"T must be positive, not {T}", field="T")
+        k = np.log(np.asarray(strikes, dtype=np.float64) / self.forward(T))
+        j = int(np.searchsorted(self._T, T))
+        if j == 0:
+            w = self.fits[0].svi.total_variance(k) * T / self._T[0]
+        elif j == len(self.fits):
+            last = self.fits[-1]
+            w = last.svi.total_variance(k) * T / last.T
+        else:
+            a, b = self.fits[j - 1], self.fits[j]
+            x = (T - a.T) / (b.T - a.T)
+            w = (1 - x) * a.svi.total_variance(k) + x * b.svi.total_variance(k)
+        return np.sqrt(np.where(w > 0, w, np.nan) / T)
+
+    def atm_term(self) -> list[tuple[date, float, float]]:
+        """(expiry, T, ATM IV) of each fitted expiry, nearest first."""
+        return [(f.expiry, f.T, f.atm_iv) for f in self.fits]

@@ -143,3 +143,31 @@ def test_real_cboe_surface_is_skewed_and_arbitrage_free():
         assert 0.07 < f.atm_iv < 0.2 and f.rr25 < 0  # SPY: puts over calls
     assert calendar_arbitrage(fits) == []
     assert fits[-1].atm_iv > fits[0].atm_iv  # weekend-heavy Monday expiry is the cheapest
+
+
+def test_vol_surface_interpolates_total_variance_between_expiries(make_snapshot):
+    from engine.options.surface import VolSurface
+
+    near, _ = _chain(make_snapshot, date(2025, 5, 23))
+    far, _ = _chain(make_snapshot, date(2025, 6, 20))
+    fits = [fit_smile(far, min_bid=0.0), fit_smile(near, min_bid=0.0)]
+    surf = VolSurface(fits)
+    assert [f.expiry for f in surf.fits] == [date(2025, 5, 23), date(2025, 6, 20)]  # sorted
+    # on an expiry it reproduces that smile
+    K = np.array([570.0, 590.0, 610.0])
+    assert np.allclose(surf.iv(K, near.T), fits[1].iv(K * surf.forward(near.T) / fits[1].forward), atol=1e-9)
+    # halfway in T, total variance is halfway (at the same forward moneyness)
+    T_mid = 0.5 * (near.T + far.T)
+    F_mid = surf.forward(T_mid)
+    w_mid = surf.iv(F_mid, T_mid) ** 2 * T_mid
+    w_near = fits[1].svi.total_variance(0.0)
+    w_far = fits[0].svi.total_variance(0.0)
+    assert w_mid == pytest.approx(0.5 * (w_near + w_far), rel=1e-9)
+    # before the first expiry: that smile's vol at the same forward moneyness
+    k = np.array([-0.02, 0.0, 0.02])
+    T_half = near.T / 2
+    assert np.allclose(surf.iv(surf.forward(T_half) * np.exp(k), T_half),
+                       fits[1].iv(fits[1].forward * np.exp(k)), rtol=1e-12)
+    assert [e for e, _, _ in surf.atm_term()] == [date(2025, 5, 23), date(2025, 6, 20)]
+    with pytest.raises(NoData):
+        VolSurface([])
