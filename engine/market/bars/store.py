@@ -164,7 +164,7 @@ class BarStore:
         if target.exists():
             old = pd.read_parquet(target)
             part = pd.concat([old[~old["ts"].isin(part["ts"])], part], ignore_index=True)
-        part = part.sort_values("ts").reset_index(drop=True)
+        part = part.drop_duplicates("ts", keep="last").sort_values("ts").reset_index(drop=True)
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         os.close(fd)

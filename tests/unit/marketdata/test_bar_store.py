@@ -72,8 +72,11 @@ def test_write_bars_merges_and_replaces_same_minutes(store):
     assert len(frame) == 13
     assert frame.loc[datetime(2026, 11, 20, 9, 38, tzinfo=NY), "open"] == 200.0
     assert frame.loc[datetime(2026, 11, 20, 9, 37, tzinfo=NY), "open"] == pytest.approx(100.7)
+    store.write_bars(_bars("SPY", day, 2, start_px=300.0) * 2)  # the same minutes twice in one call
+    assert len(store.minute_bars("SPY", day, day)) == 13
     bars = store.bars("SPY", datetime(2026, 11, 20, 9, 30, tzinfo=NY), datetime(2026, 11, 20, 9, 35, tzinfo=NY))
     assert [b.start.minute for b in bars] == [30, 31, 32, 33, 34] and bars[0].symbol == "SPY"
+    assert bars[0].open == 300.0
 
 
 def test_write_frame_needs_aware_index_and_columns(store):
