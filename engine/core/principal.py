@@ -59,7 +59,7 @@ class Principal:
     @classmethod
     def agent_for(cls, person: Principal) -> Principal:
         """The model acting for ``person``: same roles for reading and staging, never a person."""
-        return cls(f"agent:{person.id}", PrincipalKind.AGENT, person.roles, person.surface, person.id)
+        return cls(person.id, PrincipalKind.AGENT, person.roles, person.surface, person.id)
 
     @classmethod
     def engine(cls) -> Principal:
