@@ -11,6 +11,8 @@ Units, per position and summed per underlying and in total (the trader's units):
 - ``delta_dollars`` — that times spot: dollars made per 1 % move ÷ 1 % (i.e. $ per $1 × spot);
 - ``gamma_dollars_1pct`` — change of ``delta_dollars`` for a 1 % move: Γ·n·S·(0.01·S);
 - ``vega`` — dollars per 1 vol point; ``theta`` — dollars per calendar day;
+- ``delta_drift_per_hour`` — change of ``delta_shares`` over one hour with spot and IV unchanged
+  (charm): how a 0DTE hedge goes stale as the close nears;
 - ``value`` — model value in dollars (mid-IV price × contracts × multiplier).
 
 :func:`scenario_grid` revalues the book (full BSM repricing, not a Greek expansion — 0DTE gamma
@@ -30,11 +32,11 @@ import numpy as np
 
 from engine.core.errors import InvalidInput, NoData
 from engine.core.instruments import OptionContract, parse_symbol
-from engine.options.bsm import bsm_price
+from engine.options.bsm import bsm_price, bsm_second_order
 from engine.options.chain import Chain
 from engine.options.expiry import session_bounds, time_to_expiry
 
-KEYS = ("delta_shares", "delta_dollars", "gamma_dollars_1pct", "vega", "theta", "value")
+KEYS = ("delta_shares", "delta_dollars", "gamma_dollars_1pct", "vega", "theta", "delta_drift_per_hour", "value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ def portfolio_greeks(positions, chains: Iterable[Chain] | Mapping,
         n = leg.quantity * leg.multiplier
         if leg.contract is None:
             g = {"delta_shares": float(n), "delta_dollars": n * S, "gamma_dollars_1pct": 0.0, "vega": 0.0,
-                 "theta": 0.0, "value": n * S}
+                 "theta": 0.0, "delta_drift_per_hour": 0.0, "value": n * S}
             iv = None
         else:
             side = leg.chain.side(leg.contract.right)
@@ -117,7 +119,8 @@ def portfolio_greeks(positions, chains: Iterable[Chain] | Mapping,
             mark = _model_price(leg, leg.chain.spot, float(side.model_iv[i]), leg.chain.T)
             g = {"delta_shares": delta * n, "delta_dollars": delta * n * S,
                  "gamma_dollars_1pct": gamma * n * S * S * 0.01, "vega": float(side.vega[i]) * n,
-                 "theta": float(side.theta[i]) * n, "value": mark * n}
+                 "theta": float(side.theta[i]) * n, "delta_drift_per_hour": _charm(leg, side.model_iv[i]) * n / 8760.0,
+                 "value": mark * n}
             iv = _finite(side.model_iv[i])
         g = {k: _finite(v) or 0.0 for k, v in g.items()}
         rows.append({"symbol": leg.symbol, "underlying": leg.underlying, "quantity": leg.quantity, "iv": iv, **g})
@@ -126,6 +129,15 @@ def portfolio_greeks(positions, chains: Iterable[Chain] | Mapping,
             agg[k] += g[k]
     total = {k: sum(a[k] for a in by_und.values()) for k in KEYS}
     return {"positions": rows, "by_underlying": by_und, "total": total, "spots": used_spots}
+
+
+def _charm(leg: _Leg, sigma) -> float:
+    """∂Δ/∂t per year at the chain's spot and the contract's model IV (0 once expired)."""
+    c = leg.chain
+    if c.T <= 0:
+        return 0.0
+    return float(bsm_second_order(leg.contract.is_call, c.spot, float(leg.contract.strike), c.T, c.rate,
+                                  c.div_yield, sigma)["charm"])
 
 
 def _finite(x) -> float | None:

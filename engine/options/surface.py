@@ -20,7 +20,8 @@ moneyness (:func:`calendar_arbitrage`).
 ``RR25 = IV(25Δ call) − IV(25Δ put)``, ``BF25 = ½(IV(25Δ call) + IV(25Δ put)) − ATM IV``.
 Expected move: the ATM straddle mid (what the market charges for the move to expiry) and the
 one-standard-deviation move ``S·σ_ATM·√T``. IV rank/percentile compare a current IV (or VIX)
-with a history (e.g. ``../shared/data/vix``).
+with a history (e.g. ``../shared/data/vix``). :class:`VolSurface` joins the fitted smiles into
+``iv(strike, T)`` (total variance linear in T at fixed forward moneyness).
 """
 
 from __future__ import annotations

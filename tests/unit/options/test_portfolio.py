@@ -105,3 +105,20 @@ def test_grid_rejects_bad_arguments(chains):
         scenario_grid(pos, chains, spot_moves=[-1.5])
     with pytest.raises(InvalidInput, match="horizon"):
         scenario_grid(pos, chains, horizon="tomorrow")
+
+
+def test_delta_drift_per_hour_is_the_delta_change_as_time_passes(make_snapshot):
+    later = TS + timedelta(minutes=5)  # charm is a rate: compare over a short step
+    pos = [{"symbol": "SPY250516C00592000", "quantity": 1}]
+    now_chain = Chain.from_snapshot(make_snapshot(ts=TS, expiry=DAY, spot=590.0), TS, 0.04)
+    then_chain = Chain.from_snapshot(make_snapshot(ts=TS, expiry=DAY, spot=590.0), later, 0.04)
+    drift = portfolio_greeks(pos, [now_chain])["total"]["delta_drift_per_hour"]
+    # same quotes an hour later imply a different IV, so compare at fixed vol through the model
+    from engine.options import bsm_greeks
+
+    i = now_chain.by_strike("call", 592)
+    sigma = now_chain.calls.model_iv[i]
+    d0 = bsm_greeks(True, 590.0, 592.0, now_chain.T, 0.04, 0.0, sigma)["delta"]
+    d1 = bsm_greeks(True, 590.0, 592.0, then_chain.T, 0.04, 0.0, sigma)["delta"]
+    assert drift < 0  # an OTM call loses delta as the close nears
+    assert drift / 12 == pytest.approx(float(d1 - d0) * 100, rel=0.02)
