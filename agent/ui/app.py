@@ -165,11 +165,11 @@ async def on_settings_update(values: dict) -> None:
     try:
         if wanted != current:
             done = await e.switch_mode(wanted, _person(), str(values.get("typed") or "").strip())
-            await cl.Message(content=f"🔁 Trading mode is now **{done['mode'].upper()}** "
+            await cl.Message(content=f"Trading mode is now **{done['mode'].upper()}** "
                                      f"(was {done['previous'].upper()}; recorded in the audit log).",
                              author="Smart-0DTE").send()
     except Smart0DTEError as err:
-        await cl.Message(content=f"❌ Trading mode unchanged (**{current.upper()}**): {err.message}",
+        await cl.Message(content=f"**Trading mode unchanged** (**{current.upper()}**): {err.message}",
                          author="Smart-0DTE").send()
     await _settings_panel(await e.trading_mode())
 
@@ -189,7 +189,7 @@ async def _turn(text: str) -> None:
         await _start_session()
         assistant = cl.user_session.get("assistant")
     assistant.ledger = await engine().trading_mode()
-    answer = cl.Message(content="", author="Smart-0DTE")
+    answer: cl.Message | None = None  # made at the first token so it sorts after the tool steps
     steps: dict[int, cl.Step] = {}
     result = None
     async for event in assistant.stream(text, cl.context.session.thread_id):
@@ -198,9 +198,11 @@ async def _turn(text: str) -> None:
         elif event.kind == "tool_end" and event.call is not None:
             await _step_end(steps.pop(id(event.call), None) or await _step_start(event), event, assistant.ledger)
         elif event.kind == "token":
+            answer = answer or cl.Message(content="", author="Smart-0DTE")
             await answer.stream_token(event.text)
         elif event.kind == "final":
             result = event.result
+    answer = answer or cl.Message(content="", author="Smart-0DTE")
     if not answer.content:
         answer.content = result.answer if result is not None and result.answer else "(no answer)"
     await answer.send()
@@ -210,7 +212,10 @@ async def _turn(text: str) -> None:
 
 async def _step_start(event: Event) -> cl.Step:
     call = event.call
-    step = cl.Step(name=call.name, type="tool", show_input="json", default_open=True)
+    # Nested under the turn's run step (Step.send does not do it), so it shows above the answer.
+    run = cl.context.current_step
+    step = cl.Step(name=call.name, type="tool", show_input="json", default_open=True,
+                   parent_id=run.id if run is not None else None)
     step.input = json.dumps(call.args, indent=2, default=str)
     await step.send()
     return step
@@ -256,7 +261,7 @@ async def _show_pending(pending: dict) -> None:
         risk_ok = (pending.get("risk") or {}).get("passed", True)
         ttl = engine().settings.ticket_ttl_seconds
         body += (f"\n\n**Only your click sends this order** (the ticket expires {ttl} s after staging; typing "
-                 "\"confirm\" does nothing)." if risk_ok else "\n\n⚠️ A risk check failed: the engine will refuse it.")
+                 "\"confirm\" does nothing)." if risk_ok else "\n\n**A risk check failed: the engine will refuse this order.**")
     else:
         body = (f"The assistant asks to run **{pending.get('kind')}** with `{json.dumps(pending.get('args'))}`. "
                 "Only your click does it.")
@@ -310,8 +315,8 @@ async def _positions_markdown(ledger: str) -> str:
 async def _error(err: Exception) -> None:
     """One clear line in the chat; the traceback goes to the server log only."""
     if isinstance(err, Smart0DTEError):
-        text = f"⚠️ {err.message}"
+        text = f"**Error:** {err.message}"
     else:
         log.exception("UI callback failed")
-        text = f"⚠️ Something went wrong ({type(err).__name__}); nothing was changed. Please try again."
+        text = f"**Error:** something went wrong ({type(err).__name__}); nothing was changed. Please try again."
     await cl.Message(content=text, author="Smart-0DTE").send()

@@ -15,6 +15,8 @@ generated once and kept in ``SMART0DTE_HOME/ui/auth_secret`` (mode 0600).
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import secrets
 import shutil
@@ -117,9 +119,26 @@ def write_app_root(app_root: Path, host: str, port: int) -> None:
     toml = CONFIG_TOML.replace("{origins}", "[" + ", ".join(f'"{o}"' for o in origins) + "]")
     toml = toml.replace("{chainlit_version}", version("chainlit"))
     (app_root / ".chainlit" / "config.toml").write_text(toml, encoding="utf-8")
+    _write_translation(app_root)
     shutil.copyfile(REPO / "chainlit.md", app_root / "chainlit.md")
     for name in ("smart0dte.js", "smart0dte.css"):
         shutil.copyfile(PACKAGE / "static" / name, app_root / "public" / name)
+
+
+def _write_translation(app_root: Path) -> None:
+    """English texts: we log in with a user name, not an e-mail; the footer states the order rule."""
+    spec = importlib.util.find_spec("chainlit")  # locates the package without importing (and configuring) it
+    src = Path(spec.origin).parent / "translations" / "en-US.json"
+    texts = json.loads(src.read_text(encoding="utf-8"))
+    email = texts.get("auth", {}).get("login", {}).get("form", {}).get("email")
+    if isinstance(email, dict):
+        email.update({"label": "User name", "placeholder": "demo", "required": "user name is required"})
+    chat = texts.get("chat", {})
+    if "watermark" in chat:
+        chat["watermark"] = "Orders are sent only when you click Confirm. Education and analysis, not investment advice."
+    out = app_root / ".chainlit" / "translations"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "en-US.json").write_text(json.dumps(texts, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def prepare(settings: Any, *, demo: bool = False, host: str | None = None, port: int | None = None) -> Launch:

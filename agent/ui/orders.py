@@ -50,9 +50,9 @@ class TicketDesk:
         try:
             done = await confirm_pending(engine, pending, person, ledger)
         except Smart0DTEError as err:
-            return Outcome(False, f"❌ **Not sent** — {err.message}")
+            return Outcome(False, f"**Not sent:** {err.message}")
         if pending.get("kind") != "order":
-            return Outcome(True, f"✅ Done: {pending.get('kind')}\n\n" + render.generic(done), done)
+            return Outcome(True, f"**Done:** {pending.get('kind')}\n\n" + render.generic(done), done)
         return Outcome(True, fill_markdown(done), done)
 
     async def cancel(self, key: str, engine: Any, person: Principal) -> Outcome:
@@ -64,23 +64,40 @@ class TicketDesk:
         except Smart0DTEError as err:  # e.g. already expired: still nothing was placed
             return Outcome(True, f"Cancelled; nothing was sent ({err.message}).")
         what = f"ticket `{pending['ticket_id']}`" if pending.get("ticket_id") else str(pending.get("kind"))
-        return Outcome(True, f"🚫 Cancelled {what}; nothing was sent.")
+        return Outcome(True, f"**Cancelled** {what}; nothing was sent.")
 
 
 def fill_markdown(done: dict) -> str:
-    """The broker's answer to a confirmed order: status, fills and average price."""
+    """The broker's answer to a confirmed order: status, then every leg of every fill (times in ET)."""
     status = str(done.get("status") or "").lower()
-    icon = "✅" if status in ("filled", "partially_filled", "accepted", "working", "submitted") else "⚠️"
-    lines = [f"{icon} **Order `{done.get('order_id')}` {status.upper()}** in the {done.get('account', 'paper')} "
-             f"account — filled {done.get('filled_quantity', 0)}, average price "
-             f"{render.cell(done.get('avg_fill_price'))}" + (f" ({done['reason']})" if done.get("reason") else "")]
-    fills = done.get("fills") or []
-    if fills:
-        lines += ["", render.table(["Time", "Contract", "Side", "Qty", "Price", "Fees"],
-                                   [[str(f.get("ts") or f.get("time") or "")[:19], f.get("symbol"), f.get("side"),
-                                     f.get("quantity"), f.get("price"), f.get("fees", f.get("commission"))]
-                                    for f in fills], "lllrrr")]
+    lines = [f"**Order `{done.get('order_id')}` {status.upper()}** in the {done.get('account', 'paper')} "
+             f"account — filled {done.get('filled_quantity', 0)}, average net price "
+             f"{render.cell(_num(done.get('avg_fill_price')))}" + (f" ({done['reason']})" if done.get("reason") else "")]
+    rows, costs = [], 0.0
+    for f in done.get("fills") or []:
+        costs += float(_num(f.get("commission")) or 0) + float(_num(f.get("fees")) or 0)
+        for leg in f.get("legs") or []:
+            rows.append([_et(f.get("ts")), leg.get("symbol"), leg.get("side"), leg.get("quantity"), _num(leg.get("price"))])
+    if rows:
+        lines += ["", render.table(["Time (ET)", "Contract", "Side", "Qty", "Price"], rows, "lllrr"),
+                  "", f"Commissions and fees: {render.dollars(costs)}"]
     return "\n".join(lines)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _et(ts: Any) -> str:
+    from engine.core.clock import NY
+
+    try:
+        return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).astimezone(NY).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(ts or "")[:19]
 
 
 def seconds_left(pending: dict, now: datetime) -> float | None:

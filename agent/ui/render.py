@@ -89,7 +89,7 @@ def legs(rows: Iterable[dict]) -> str:
 
 def risk_checks(checks: Iterable[dict]) -> str:
     return table(["Check", "Result", "Why"],
-                 [[c.get("name"), "✅ pass" if c.get("passed") else "❌ FAIL", c.get("reason")] for c in checks], "lll")
+                 [[c.get("name"), "pass" if c.get("passed") else "**FAIL**", c.get("reason")] for c in checks], "lll")
 
 
 def positions(out: dict) -> str:
@@ -191,7 +191,8 @@ def generic(out: Any) -> str:
 RENDERERS: dict[str, Callable[[dict], str]] = {
     "chain": chain, "quote": quote, "positions": positions, "orders": orders, "portfolio_greeks": greeks,
     "pnl": pnl, "backtest": backtest, "strategy_payoff": payoff, "tax_summary": tax_summary,
-    "place_paper_order": order_ticket,
+    "place_paper_order": lambda out: (f"Staged {str(out.get('ledger', 'paper')).upper()} ticket "
+                                      f"`{out.get('ticket_id')}`: preview with Confirm and Cancel below."),
 }
 
 
@@ -199,7 +200,7 @@ def tool_markdown(name: str, output: dict | None, error: dict | None = None) -> 
     """The step body of one tool call: its rendered result, or its error in one clear line."""
     if error:
         field = f" (field: {error['field']})" if error.get("field") else ""
-        return f"⚠️ {error.get('message') or error.get('type')}{field}"
+        return f"**Error:** {error.get('message') or error.get('type')}{field}"
     if output is None:
         return "–"
     try:

@@ -1,0 +1,153 @@
+"""Browser fixtures: the real app (`smart0dte ui --demo`) as a subprocess, Debian's Chromium via Playwright.
+
+The app runs with a fresh SMART0DTE_HOME and the simulated market pinned to a Friday morning; the
+browser is /usr/bin/chromium (never a downloaded one). A missing Chromium FAILS the tests with a
+clear message (`make browser` installs it). Screenshots go to tests/artifacts/ui/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SIM_START = "2026-11-20T10:30:00-05:00"
+WAIT_MS = 90_000  # the machine may be loaded: generous, but every wait is for a selector
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """One `smart0dte ui --demo` process on a free loopback port with its own state directory."""
+
+    def __init__(self, name: str, **env: str) -> None:
+        self.name = name
+        self.home = Path(tempfile.mkdtemp(prefix=f"smart0dte-ui-{name}-"))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.home / "server.log"
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(("SMART0DTE_", "CHAINLIT_"))}
+        environ.update({"SMART0DTE_HOME": str(self.home), "SMART0DTE_SIM_START": SIM_START, **env})
+        exe = Path(sys.executable).with_name("smart0dte")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen([str(exe), "ui", "--demo", "--port", str(self.port)], cwd=ROOT, env=environ,
+                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the UI server exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url + "/smart0dte/mode", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the UI server did not answer within {timeout:.0f} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: browser tests need Debian's Chromium (run `make browser` or "
+                    "`apt-get install -y chromium`); a downloaded browser is never used")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def servers(chromium_path):
+    """Two apps started together: default ticket TTL, and a 5-second TTL for the expiry test."""
+    started = {"default": AppServer("default"), "ttl5": AppServer("ttl5", SMART0DTE_TICKET_TTL_SECONDS="5")}
+    try:
+        for server in started.values():
+            server.wait_ready()
+        yield started
+    finally:
+        for server in started.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US", color_scheme="light")
+    context.set_default_timeout(WAIT_MS)
+    pg = context.new_page()
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    """Save a screenshot of what a person sees now."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def login(page, url: str, user: str = "demo", password: str = "demo") -> None:
+    page.goto(url + "/login")
+    page.fill("#email", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#chat-input")
+    page.get_by_text("SPY 0DTE chain").first.wait_for()  # starters shown: the chat session is connected
+
+
+def send(page, text: str) -> None:
+    """Type a message and send it; waits until it shows as the person's message."""
+    before = page.get_by_text(text, exact=True).count()
+    page.fill("#chat-input", text)
+    page.locator("#chat-submit").click()
+    page.wait_for_function(
+        "([t, n]) => [...document.querySelectorAll('body *')].filter(e => e.childElementCount === 0 && "
+        "e.textContent.trim() === t).length > n", arg=[text, before])
+
+
+def ticket_id(page) -> str:
+    """The id of the newest staged ticket shown on the page."""
+    text = page.get_by_text(re.compile(r"PAPER ticket")).last.inner_text()
+    found = re.findall(r"T[0-9A-F]{12}", text)
+    assert found, f"no ticket id in {text!r}"
+    return found[-1]

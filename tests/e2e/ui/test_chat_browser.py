@@ -1,0 +1,95 @@
+"""The web chat in a real browser (Debian's Chromium through Playwright) against `smart0dte ui --demo`.
+
+1. log in, see the SPY 0DTE chain as a table, stage a paper iron condor, click Confirm, see the fill
+   and the position (and the buttons gone, so the click cannot be replayed);
+2. typing "confirm" does nothing; clicking Cancel places nothing;
+3. with a 5-second ticket TTL, a click after expiry is refused by the engine.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.ui.conftest import login, send, shot, ticket_id
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+IRON_CONDOR = "Paper-sell a 5-wide SPY iron condor at 20 delta at market"
+
+
+def _stage(page) -> str:
+    send(page, IRON_CONDOR)
+    page.get_by_role("button", name="Confirm").wait_for()
+    page.get_by_text("Only your click sends this order").last.scroll_into_view_if_needed()
+    return ticket_id(page)
+
+
+def test_chain_table_then_confirmed_iron_condor_fills(servers, page):
+    server = servers["default"]
+    login(page, server.url)
+    assert page.locator("#smart0dte-mode-banner").inner_text() == "PAPER TRADING"
+    shot(page, "1-logged-in")
+
+    send(page, "Show me the SPY 0DTE chain near the money")
+    page.locator("#step-chain").wait_for()
+    header = page.locator("th", has_text="Call bid").first
+    header.wait_for()
+    for col in ("Strike", "Put ask", "Call IV", "Put Δ"):
+        assert page.locator("th", has_text=col).count() >= 1, col
+    assert page.locator("td", has_text=re.compile(r"^650\.00$")).count() == 1  # the ATM strike row
+    header.scroll_into_view_if_needed()
+    shot(page, "1-chain-table")
+
+    ticket = _stage(page)
+    for part in ("Max loss", "Breakevens", "Fees", "price_collar", "buying_power"):
+        assert page.get_by_text(part).count() >= 1, part
+    shot(page, "1-ticket-preview")
+
+    page.get_by_role("button", name="Confirm").click()
+    done = page.get_by_text(re.compile(rf"Order `?{ticket}`? FILLED"))
+    done.wait_for()
+    page.get_by_text("Positions now").wait_for()
+    positions = page.locator("td", has_text=re.compile(r"^SPY261120[CP]00\d{6}$"))
+    positions.first.wait_for()
+    assert positions.count() >= 4  # the four legs of the condor
+    assert page.get_by_role("button", name="Confirm").count() == 0  # gone: the click cannot be replayed
+    page.get_by_text("Positions now").scroll_into_view_if_needed()
+    shot(page, "1-filled-and-position")
+
+
+def test_typing_confirm_does_nothing_and_cancel_places_nothing(servers, page):
+    server = servers["default"]
+    login(page, server.url)
+    ticket = _stage(page)
+
+    send(page, "confirm")
+    assert page.get_by_role("button", name="Confirm").count() == 1  # still pending: words confirm nothing
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text(re.compile(rf"Cancelled ticket `?{ticket}`?")).wait_for()
+    assert page.get_by_role("button", name="Confirm").count() == 0
+    shot(page, "2-cancelled")
+
+    send(page, "show my orders")
+    page.locator("#step-orders").last.wait_for()
+    page.get_by_text(re.compile(r"No .*orders|Order")).last.wait_for()
+    orders_step = page.locator("#step-orders").last.locator("xpath=ancestor::div[1]/..")
+    assert ticket not in orders_step.inner_text()
+    assert not page.get_by_text(re.compile(rf"Order `?{ticket}`? ")).count()
+    shot(page, "2-nothing-placed")
+
+
+def test_expired_ticket_is_refused(servers, page):
+    server = servers["ttl5"]
+    login(page, server.url)
+    ticket = _stage(page)
+    assert page.get_by_text("expires 5 s after staging").count() >= 1
+    page.wait_for_timeout(6_500)  # the point of the test: let the 5-second ticket run out
+    page.get_by_role("button", name="Confirm").click()
+    refused = page.get_by_text(re.compile(r"Not sent:.*expire", re.I))
+    refused.wait_for()
+    assert ticket  # the refused ticket was a real one
+    assert page.get_by_text(re.compile(rf"Order `?{ticket}`? FILLED")).count() == 0
+    refused.scroll_into_view_if_needed()
+    shot(page, "3-expired-refused")
