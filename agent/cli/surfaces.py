@@ -102,10 +102,10 @@ def slack(
     """Start the Slack bot: Socket Mode when SMART0DTE_SLACK_APP_TOKEN is set, else HTTP at /slack/events."""
     from agent.channels.slack import from_settings
 
-    _run_bot(lambda engine: from_settings(engine, host=host, port=port))
+    _run_bot(from_settings, host=host, port=port)
 
 
-def _run_bot(build) -> None:
+def _run_bot(build, **run_options) -> None:
     """Build a bot from settings (one clear line and exit 2 when its token is missing) and serve it."""
     import logging
     import sys
@@ -117,7 +117,7 @@ def _run_bot(build) -> None:
     except ValueError as err:
         sys.stderr.write(f"error: {err}\n")
         raise typer.Exit(2) from None
-    bot.run()
+    bot.run(**run_options)
 
 
 def register(app: typer.Typer) -> None:
