@@ -251,6 +251,8 @@ class Chain:
         target = float(target_abs_delta)
         if not 0.0 < target < 1.0:
             raise InvalidInput(f"target delta must be between 0 and 1, not {target_abs_delta}", field="delta")
+        if self.T <= 0:  # payoff deltas are 0 or 1: "the 30-delta put" no longer exists
+            raise NoData(f"{self.underlying} {self.expiry} options have expired: no strike has a delta to select")
         s = self.side(right)
         dist = np.abs(np.abs(s.delta) - target)
         if not np.isfinite(dist).any():

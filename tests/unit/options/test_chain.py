@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.core.clock import NY
-from engine.core.errors import InvalidInput, MalformedSymbol
+from engine.core.errors import InvalidInput, MalformedSymbol, NoData
 from engine.core.instruments import Right, SettleTime
 from engine.options import bsm_greeks
 from engine.options.chain import ROW_KEYS, Chain
@@ -157,6 +157,8 @@ def test_at_and_after_expiry_greeks_are_the_payoff(make_snapshot):
     assert np.array_equal(ch.calls.delta, np.where(k < 590.0, 1.0, 0.0))
     assert np.array_equal(ch.puts.delta, np.where(k > 590.0, -1.0, 0.0))
     assert np.all(ch.calls.gamma == 0) and np.all(ch.puts.theta == 0)
+    with pytest.raises(NoData, match="expired"):
+        ch.by_delta("put", 0.3)
 
 
 def test_am_settled_root_prices_to_the_opening_settlement(make_snapshot):
