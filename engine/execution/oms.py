@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from engine.core.errors import BrokerError, IllegalTransition, NotFound
 from engine.core.money import D
@@ -187,7 +188,14 @@ class OrderManager:
         return n
 
     async def apply_fill(self, fill: Fill) -> bool:
-        """Book one execution and advance its order, in one transaction; ``False`` if known."""
+        """Book one execution and advance its order, in one transaction; ``False`` if known
+        (also when another engine process booked it a moment earlier: the ``exec_id`` key wins)."""
+        try:
+            return await self._book(fill)
+        except IntegrityError:
+            return False
+
+    async def _book(self, fill: Fill) -> bool:
         with self.db.session(self.ledger) as s:
             row = s.get(OrderRow, fill.client_order_id)
             if row is not None and not self.db.is_sqlite:

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 
 from engine.core.errors import BrokerError
 from engine.core.instruments import looks_like_option, parse_occ
@@ -266,6 +267,10 @@ class PaperBroker:
     async def _work(self, client_order_id: str, *, arriving: bool) -> OrderUpdate:
         """Try to fill (or expire) one working order; persist and queue what happened."""
         with self.db.session(self.account) as s:
+            # write first: takes SQLite's write lock / PostgreSQL's row lock before reading, so two
+            # engine processes polling the same resting order can never both fill it
+            s.execute(sql_update(BrokerOrderRow).where(BrokerOrderRow.client_order_id == client_order_id)
+                      .values(updated_at=utcnow()))
             row = self._row(s, client_order_id)
             if row.status not in WORKING:
                 return self._update(row)

@@ -110,3 +110,26 @@ async def test_resting_limit_is_not_filled_by_an_unrelated_move(broker, market):
     market.set_book(CALL, 1.97, 2.02)
     assert await broker.poll() == 0
     assert (await broker.order_status("J")).status is OrderStatus.ACCEPTED
+
+
+@pytest.mark.slow
+async def test_two_engines_polling_one_resting_order_fill_it_once(broker, market, fresh_home, db):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    market.set_book(CALL, 2.00, 2.10)
+    await broker.submit(order("K", 3, limit="1.90"))
+    root = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMART0DTE_")}
+    env.update({"SMART0DTE_HOME": str(fresh_home), "PYTHONPATH": str(root)})
+    start_at = str(time.time() + 7)  # after every child has started and warmed up
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.integration.execution.poll_child", CALL, start_at], cwd=root,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    assert sorted(int(o[0].strip()) for o in outs) == [0, 0, 0, 1]
+    fills = await broker.executions()
+    assert len(fills) == 1 and fills[0].quantity == 3 and fills[0].net_price == D("1.90")
