@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.core.clock import NY
-from engine.core.instruments import parse_occ
+from engine.core.instruments import looks_like_option, parse_occ
 from engine.core.money import ZERO, D, cents
 from engine.execution.analysis import profile
 from engine.execution.broker import Side
@@ -130,7 +130,7 @@ class LedgerView:
         with self.db.session(self.ledger) as s:
             rows = list(s.execute(select(OrderRow).where(OrderRow.status.in_(OPEN_STATUSES))).scalars())
         contracts = sum((r.quantity - r.filled_quantity) * sum(int(x.get("ratio", 1)) for x in r.legs
-                                                                if len(x["symbol"]) > 12) for r in rows)
+                                                                if looks_like_option(x["symbol"])) for r in rows)
         return len(rows), contracts
 
     def recent_order_times(self, window_s: float = 60.0) -> list[float]:
