@@ -27,6 +27,19 @@ def upgrade(as_json: bool = JSON_OPTION) -> None:
             typer.echo(f"{target}: {rev or 'created from models'}")
 
 
+@db_app.command("revision")
+@guarded()
+def revision(message: str = typer.Option(..., "--message", "-m", help="What the change is")) -> None:
+    """Write a migration for model changes (developers; commit the files it prints)."""
+    from engine.store.migrate import autogenerate
+
+    written = autogenerate(message)
+    for path in written:
+        typer.echo(str(path))
+    if not written:
+        typer.echo("no model changes")
+
+
 def show_settings(as_json: bool = JSON_OPTION) -> None:
     """The settings in force, secrets masked."""
     from engine.settings import get_settings

@@ -79,3 +79,39 @@ def upgrade_all(db: Database) -> dict[str, str | None]:
         db.ensure(target)
         out[target or "common"] = current_revision(db, target)
     return out
+
+
+def autogenerate(message: str) -> list[Path]:
+    """Write a new revision per tree whose models changed (developers run ``smart0dte db revision``).
+
+    The diff is taken against a scratch SQLite database migrated to the current heads, so a
+    revision holds only what changed since; a tree without changes gets no file.
+    """
+    import tempfile
+
+    from engine.settings import load_settings
+    from engine.store.db import Database, load_models
+
+    load_models()
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(load_settings(home=Path(tmp), database_url=None))
+        try:
+            for ledger in (None, "paper"):
+                cfg = alembic_config(db, ledger)
+                if _heads(cfg):
+                    with db.engine_for(ledger).begin() as conn:
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "heads")
+                with db.engine_for(ledger).begin() as conn:
+                    cfg.attributes["connection"] = conn
+                    script = command.revision(cfg, message=message, autogenerate=True)
+                path = Path(script.path)  # type: ignore[union-attr]
+                body = path.read_text()
+                if "def upgrade() -> None:\n    # ### commands auto generated" not in body:
+                    path.unlink()  # nothing changed in this tree
+                    continue
+                written.append(path)
+        finally:
+            db.dispose()
+    return written
