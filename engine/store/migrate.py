@@ -108,7 +108,7 @@ def autogenerate(message: str) -> list[Path]:
                     script = command.revision(cfg, message=message, autogenerate=True)
                 path = Path(script.path)  # type: ignore[union-attr]
                 body = path.read_text()
-                if "def upgrade() -> None:\n    # ### commands auto generated" not in body:
+                if "op." not in body.split("def downgrade")[0]:
                     path.unlink()  # nothing changed in this tree
                     continue
                 written.append(path)
