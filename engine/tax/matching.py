@@ -72,7 +72,7 @@ class Position:
 class WalkResult:
     dispositions: list[Disposition]
     positions: dict[tuple[str, str], Position]
-    ops: list[Op] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)  # only with keep_ops (what-if needs them)
 
 
 class Walk:
@@ -83,6 +83,7 @@ class Walk:
                  marks: dict[str, Decimal] | None = None, picks: dict[str, list[date]] | None = None) -> None:
         self.config = config
         self.picks = picks or {}  # trade ref -> acquisition days to close first (specific identification)
+        self.keep_ops = False
         self.matching = matching or config.wash_sale_matching
         if self.matching not in ("identical", "underlying"):
             raise InvalidInput(f"wash_sale_matching must be identical or underlying, not {self.matching!r}",
@@ -109,7 +110,7 @@ class Walk:
             self._apply(op)
         if year is not None and self.as_of is not None:
             self._year_end(year, self.as_of.year)
-        return WalkResult(self.out, self.positions, ops)
+        return WalkResult(self.out, self.positions, ops if self.keep_ops else [])
 
     # --- one op --------------------------------------------------------------------------------
     def _apply(self, op: Op) -> None:
@@ -291,7 +292,8 @@ def _specific(lots: Iterable[Origin], days: list[date]) -> Origin | None:
 
 def run_walk(trades: Iterable[TaxTrade], config: TaxConfig, *, matching: str | None = None,
              lot_method: str | None = None, impl: str = "fast", as_of: date | None = None,
-             marks: dict[str, Decimal] | None = None, picks: dict[str, list[date]] | None = None) -> WalkResult:
+             marks: dict[str, Decimal] | None = None, picks: dict[str, list[date]] | None = None,
+             keep_ops: bool = False) -> WalkResult:
     """All dispositions of ``trades`` (any years, any order; paper accounts dropped).
 
     The walk allocates several small objects per trade and frees none until it ends, which makes
@@ -299,7 +301,9 @@ def run_walk(trades: Iterable[TaxTrade], config: TaxConfig, *, matching: str | N
     trades); it is paused for the walk, as the objects form no garbage cycles until then.
     """
     with gc_paused():
-        return Walk(config, matching, lot_method, impl, as_of, marks, picks).run(trades)
+        walk = Walk(config, matching, lot_method, impl, as_of, marks, picks)
+        walk.keep_ops = keep_ops
+        return walk.run(trades)
 
 
 @contextmanager

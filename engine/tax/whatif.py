@@ -59,7 +59,7 @@ def check_trade(trades: Iterable[TaxTrade], config: TaxConfig, *, symbol: str, q
     hypo = make_trade(datetime_=when, account=account, symbol=symbol, side=side, quantity=quantity,
                       price=price, fees="0", source="whatif", ref=_REF, overrides=config.section_1256)
     result = run_walk([*trades, hypo], config, matching=matching, lot_method=lot_method,
-                      picks={_REF: list(lots)} if lots else None)
+                      picks={_REF: list(lots)} if lots else None, keep_ops=True)
     seq = next(op.seq for op in result.ops if op.ref == _REF and op.kind == "trade")
     matching = matching or config.wash_sale_matching
     own = [d for d in result.dispositions if d.seq == seq]
