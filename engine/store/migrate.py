@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from engine.store.base import CommonBase, LedgerBase
+from engine.store.base import LEDGER_SCHEMA, CommonBase, LedgerBase
 
 if TYPE_CHECKING:
     from engine.store.db import Database
@@ -81,6 +81,20 @@ def upgrade_all(db: Database) -> dict[str, str | None]:
     return out
 
 
+def _scratch_engine(tmp: Path, ledger: str | None):
+    """SQLite for diffing: the ledger file is ATTACHed under the placeholder schema name, so the
+    generated operations keep ``schema='ledger'`` and apply to paper and live alike."""
+    from sqlalchemy import create_engine, event
+
+    eng = create_engine(f"sqlite:///{tmp / ('common.db' if ledger is None else 'ledger-main.db')}")
+    if ledger is not None:
+        @event.listens_for(eng, "connect")
+        def _attach(dbapi_conn, _record) -> None:
+            dbapi_conn.execute(f"ATTACH DATABASE '{tmp / 'ledger.db'}' AS {LEDGER_SCHEMA}")
+
+    return eng
+
+
 def autogenerate(message: str) -> list[Path]:
     """Write a new revision per tree whose models changed (developers run ``smart0dte db revision``).
 
@@ -96,22 +110,23 @@ def autogenerate(message: str) -> list[Path]:
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(load_settings(home=Path(tmp), database_url=None))
-        try:
-            for ledger in (None, "paper"):
-                cfg = alembic_config(db, ledger)
+        for ledger in (None, "paper"):
+            cfg = alembic_config(db, ledger)
+            cfg.attributes["autogenerate"] = True
+            eng = _scratch_engine(Path(tmp), ledger)
+            try:
                 if _heads(cfg):
-                    with db.engine_for(ledger).begin() as conn:
+                    with eng.begin() as conn:
                         cfg.attributes["connection"] = conn
                         command.upgrade(cfg, "heads")
-                with db.engine_for(ledger).begin() as conn:
+                with eng.begin() as conn:
                     cfg.attributes["connection"] = conn
                     script = command.revision(cfg, message=message, autogenerate=True)
-                path = Path(script.path)  # type: ignore[union-attr]
-                body = path.read_text()
-                if "op." not in body.split("def downgrade")[0]:
-                    path.unlink()  # nothing changed in this tree
-                    continue
-                written.append(path)
-        finally:
-            db.dispose()
+            finally:
+                eng.dispose()
+            path = Path(script.path)  # type: ignore[union-attr]
+            if "op." not in path.read_text().split("def downgrade")[0]:
+                path.unlink()  # nothing changed in this tree
+                continue
+            written.append(path)
     return written

@@ -17,6 +17,7 @@ def _run(connection) -> None:
         version_table_schema=db.schema_of(ledger),
         render_as_batch=db.is_sqlite,
         compare_type=True,
+        include_schemas=bool(cfg.attributes.get("autogenerate")),
     )
     with context.begin_transaction():
         context.run_migrations()
