@@ -15,9 +15,12 @@ buttons and the engine refuses a ticket's reuse anyway.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterable
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from agent.channels import format as fmt
@@ -71,6 +74,7 @@ class ChannelCore:
         self.registry = load_tools()
         self._assistants: dict[str, Any] = {}
         self._pending: dict[str, dict] = {}   # button key → pending confirmation
+        self._busy: set[str] = set()          # keys being confirmed/cancelled right now (double taps)
 
     # --- who ------------------------------------------------------------------------------------
     def is_allowed(self, user_id: Any) -> bool:
@@ -168,11 +172,16 @@ class ChannelCore:
         buttons are spent (the adapter then removes them from the message)."""
         if not self.is_allowed(user_id):
             return self.refuse(user_id, f"button {action}"), False
+        if action not in ("confirm", "cancel"):
+            return fmt.Reply("I don't know that button.", ok=False), False
         # A ticket id is enough to confirm an order (also after a restart); a deferred change
         # (key "d…") exists only in this process.
         pending = self._pending.get(key) or {"kind": "order", "ticket_id": key}
         if key.startswith("d") and key not in self._pending:
             return fmt.Reply("That request has expired; ask again.", ok=False), True
+        if key in self._busy:
+            return fmt.Reply("Already on it: that ticket is being handled.", ok=False), False
+        self._busy.add(key)
         person = self.person(user_id)
         try:
             if action == "confirm":
@@ -183,6 +192,8 @@ class ChannelCore:
                 reply = fmt.Reply("✖ Cancelled; that ticket can never be sent now.")
         except Smart0DTEError as err:
             reply = fmt.error_reply(err, self.surface)  # type: ignore[arg-type]
+        finally:
+            self._busy.discard(key)
         self._pending.pop(key, None)
         return reply, True
 
@@ -209,3 +220,22 @@ def _confirmed_line(pending: dict, out: dict) -> str:
     price = f" @ {fmt.answers.px(out['avg_fill_price'])}" if out.get("avg_fill_price") is not None else ""
     return (f"✅ Confirmed. Order {out.get('order_id')} on {str(out.get('account') or 'paper').upper()}: "
             f"{out.get('status')}{f', filled {filled}' if filled else ''}{price}.")
+
+
+def serve_forever(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+    """Run a bot until Ctrl-C or SIGTERM, then stop it cleanly (the ``smart0dte`` bot commands)."""
+
+    async def main() -> None:
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, done.set)
+        await start()
+        try:
+            await done.wait()
+        finally:
+            await stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -29,7 +29,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.channels import format as fmt
-from agent.channels.core import COMMANDS, ChannelCore
+from agent.channels.core import COMMANDS, ChannelCore, serve_forever
 
 log = logging.getLogger("smart0dte.slack")
 
@@ -73,6 +73,7 @@ class SlackBot:
             app.command(f"/{name}")(self._on_command)
         app.action("smart0dte_confirm")(self._on_button)
         app.action("smart0dte_cancel")(self._on_button)
+        app.error(self._on_error)
 
     async def _on_message(self, event: dict, body: dict) -> None:
         # Direct messages only: in channels the bot answers @mentions (app_mention), not every line.
@@ -122,6 +123,15 @@ class SlackBot:
         await self.app.client.chat_update(channel=channel, ts=message["ts"], text=f"{original.text}\n{reply.text}",
                                           blocks=[*_without_actions(message.get("blocks")),
                                                   *fmt.slack_blocks(fmt.Reply(""), done=done)[1:]])
+
+    async def _on_error(self, error: Exception, body: dict) -> None:
+        """A listener crashed: log it, and tell the person in words rather than leave them waiting."""
+        log.error("slack listener failed: %s", type(error).__name__, exc_info=error)
+        event = body.get("event") or {}
+        channel = event.get("channel") or body.get("channel_id") or (body.get("channel") or {}).get("id")
+        if channel:
+            with contextlib.suppress(Exception):
+                await self.send(channel, fmt.error_reply(error, "slack"))
 
     def _repeat(self, body: dict) -> bool:
         event_id = body.get("event_id")
@@ -198,17 +208,8 @@ class SlackBot:
             await self._runner.cleanup()
 
     def run(self, host: str = "127.0.0.1", port: int = 3000) -> None:
-        """Serve until interrupted (the ``smart0dte slack`` command)."""
-
-        async def main() -> None:
-            await self.start(host, port)
-            try:
-                await asyncio.Event().wait()
-            finally:
-                await self.stop()
-
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(main())
+        """Serve until Ctrl-C or SIGTERM (the ``smart0dte slack`` command)."""
+        serve_forever(lambda: self.start(host, port), self.stop)
 
 
 def _without_actions(blocks: list[dict] | None) -> list[dict]:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -35,7 +35,7 @@ from telegram.ext import (
 )
 
 from agent.channels import format as fmt
-from agent.channels.core import ChannelCore
+from agent.channels.core import ChannelCore, serve_forever
 
 log = logging.getLogger("smart0dte.telegram")
 
@@ -50,6 +50,7 @@ class TelegramBot:
     def __init__(self, engine: Any, *, token: str, allowed: Iterable[int | str], base_url: str | None = None,
                  llm: Any = "auto", charts: bool = True, poll_timeout: float = 10.0, push_poll_s: float = 0.25) -> None:
         self.core = ChannelCore(engine, "telegram", allowed, llm=llm, charts=charts)
+        _hide_token_in_logs(token)
         self.poll_timeout = poll_timeout
         self.push_poll_s = push_poll_s
         self.chats: set[int] = {int(u) for u in self.core.allowed if u.lstrip("-").isdigit()}
@@ -91,17 +92,8 @@ class TelegramBot:
         await self.app.shutdown()
 
     def run(self) -> None:
-        """Serve until interrupted (the ``smart0dte telegram`` command)."""
-
-        async def main() -> None:
-            await self.start()
-            try:
-                await asyncio.Event().wait()
-            finally:
-                await self.stop()
-
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(main())
+        """Serve until Ctrl-C or SIGTERM (the ``smart0dte telegram`` command)."""
+        serve_forever(self.start, self.stop)
 
     # --- handlers -------------------------------------------------------------------------------
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,6 +101,9 @@ class TelegramBot:
         if user is None or chat is None or message is None or not message.text:
             return
         self._remember(user.id, chat.id)
+        if self.core.is_allowed(user.id):  # the agent may take seconds: show "typing…"
+            with contextlib.suppress(Exception):
+                await self.app.bot.send_chat_action(chat.id, ChatAction.TYPING)
         reply = await self.core.ask(user.id, message.text, thread_id=f"tg:{chat.id}")
         await self.send(chat.id, reply)
 
@@ -184,6 +179,26 @@ class TelegramBot:
                 log.exception("event push failed; retrying")
                 after_id = await asyncio.to_thread(self.core.engine.audit.count)
                 await asyncio.sleep(2)
+
+
+class _RedactToken(logging.Filter):
+    """The Bot API puts the token in every URL, and httpx logs URLs at INFO: never let it through."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token in record.getMessage():
+            record.msg, record.args = record.getMessage().replace(self.token, "<bot-token>"), None
+        return True
+
+
+def _hide_token_in_logs(token: str) -> None:
+    for name in ("httpx", "telegram", "telegram.ext"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(_RedactToken(token))
 
 
 def from_settings(engine: Any) -> TelegramBot:

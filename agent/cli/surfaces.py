@@ -110,7 +110,8 @@ def _run_bot(build, **run_options) -> None:
     import logging
     import sys
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("smart0dte").setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would show the bot token
     try:
         bot = build(get_engine())

@@ -224,6 +224,12 @@ class TelegramAPI:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (ConnectionResetError, BrokenPipeError):  # a client gave up (bot stopping)
+                    pass
+
             def do_GET(self) -> None:
                 self.do_POST()
 
