@@ -158,10 +158,10 @@ class FrameParser:
                 ev = m["ev"]
                 if ev == "Q":
                     sym, bp, ap, t, bs, as_ = m["sym"], m["bp"], m["ap"], m["t"], m.get("bs", 0), m.get("as", 0)
-                    # chained comparisons reject negatives, NaN and infinity in one test each
-                    if bp.__class__ not in _NUM or ap.__class__ not in _NUM or t.__class__ is not int \
-                            or bs.__class__ not in _NUM or as_.__class__ not in _NUM or sym.__class__ is not str \
-                            or not (0 <= bp < _INF and 0 <= ap < _INF and 0 <= bs < _INF and 0 <= as_ < _INF):
+                    # the chained comparisons reject negatives, NaN and infinity, and raise TypeError
+                    # (-> malformed) for strings or nulls: no separate type test per number
+                    if not (0 <= bp < _INF and 0 <= ap < _INF and 0 <= bs < _INF and 0 <= as_ < _INF) \
+                            or t.__class__ is not int or sym.__class__ is not str:
                         st.bad("bad quote", m)
                         continue
                     last_q[sym] = (bp, ap, t, bs, as_)
