@@ -13,11 +13,12 @@ LAYOUT = {"template": "plotly_white", "height": 360, "margin": {"l": 60, "r": 20
 
 
 def equity_curve(out: dict) -> Any | None:
-    """Cumulative P&L per session of a backtest (``equity_curve``) with its drawdown shaded."""
+    """Account equity per session of a backtest (``equity_curve``) above its drawdown from the peak."""
     points = out.get("equity_curve") or []
     if not points:
         return None
     import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     dates = [p["date"] for p in points]
     equity = [float(p["equity"]) for p in points]
@@ -25,12 +26,15 @@ def equity_curve(out: dict) -> Any | None:
     for v in equity:
         peak = max(peak, v)
         drawdown.append(v - peak)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=dates, y=equity, mode="lines", name="Equity ($)", line={"width": 2}))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
+    fig.add_trace(go.Scatter(x=dates, y=equity, mode="lines+markers", name="Equity ($)", line={"width": 2},
+                             marker={"size": 4}), row=1, col=1)
     fig.add_trace(go.Scatter(x=dates, y=drawdown, mode="lines", name="Drawdown ($)", fill="tozeroy",
-                             line={"width": 1, "color": "rgba(214,39,40,0.7)"}))
-    fig.update_layout(title=f"{out.get('strategy')} on {out.get('underlying')}: equity curve",
-                      xaxis_title="Session", yaxis_title="P&L ($)", **LAYOUT)
+                             line={"width": 1, "color": "rgba(214,39,40,0.8)"}), row=2, col=1)
+    fig.update_yaxes(title_text="Equity ($)", row=1, col=1)
+    fig.update_yaxes(title_text="Drawdown ($)", row=2, col=1)
+    fig.update_layout(title=f"{out.get('strategy')} on {out.get('underlying')}: equity curve", showlegend=False,
+                      **{**LAYOUT, "height": 440})
     return fig
 
 
@@ -45,15 +49,16 @@ def payoff(out: dict) -> Any | None:
     ys = [float(p["pnl"]) for p in curve]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs, y=[max(y, 0) for y in ys], fill="tozeroy", mode="none", name="profit",
-                             fillcolor="rgba(44,160,44,0.25)", hoverinfo="skip"))
+                             fillcolor="rgba(44,160,44,0.2)", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=xs, y=[min(y, 0) for y in ys], fill="tozeroy", mode="none", name="loss",
-                             fillcolor="rgba(214,39,40,0.25)", hoverinfo="skip"))
+                             fillcolor="rgba(214,39,40,0.12)", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="P&L at expiry ($)", line={"width": 2, "color": "#1f77b4"}))
     if out.get("spot") is not None:
         fig.add_vline(x=float(out["spot"]), line_dash="dash", line_color="gray",
-                      annotation_text=f"spot {float(out['spot']):.2f}")
+                      annotation_text=f"spot {float(out['spot']):.2f}", annotation_position="top")
     for b in out.get("breakevens") or []:
-        fig.add_vline(x=float(b), line_dash="dot", line_color="orange", annotation_text=f"BE {float(b):.2f}")
+        fig.add_vline(x=float(b), line_dash="dot", line_color="orange", annotation_text=f"BE {float(b):.2f}",
+                      annotation_position="bottom right" if b >= float(out.get("spot") or b) else "bottom left")
     fig.update_layout(title=f"{out.get('strategy')} on {out.get('underlying')}: payoff at expiry",
                       xaxis_title="Underlying at expiry", yaxis_title="P&L ($)", showlegend=False, **LAYOUT)
     return fig

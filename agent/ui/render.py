@@ -44,6 +44,11 @@ def pct(value: Any, digits: int = 1) -> str:
     return "–" if value is None else f"{float(value) * 100:.{digits}f}%"
 
 
+def qty(value: Any) -> Any:
+    """Whole contracts as integers (``-1``, not ``-1.00``)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def table(headers: Sequence[str], rows: Iterable[Row], align: str | None = None) -> str:
     """A GitHub-flavoured Markdown table; ``align`` is one of l/r/c per column (default right)."""
     align = align or "r" * len(headers)
@@ -70,7 +75,7 @@ def chain(out: dict) -> str:
         strike = f"**{k:,.2f}**" if atm is not None and float(atm) == k else f"{k:,.2f}"
         rows.append([*side(by_strike[k].get("call")), strike, *side(by_strike[k].get("put"))])
     head = (f"**{out.get('underlying')} {out.get('expiry')}** · spot {cell(out.get('spot'))} · "
-            f"ATM {cell(atm)} · {out.get('source') or ''} {str(out.get('ts') or '')[:19]}")
+            f"ATM {cell(atm)} · {out.get('source') or ''} {str(out.get('ts') or '')[:19].replace('T', ' ')} ET")
     cols = ["Call bid", "Call ask", "Call IV", "Call Δ", "Strike", "Put bid", "Put ask", "Put IV", "Put Δ"]
     return head + "\n\n" + table(cols, rows, "rrrrcrrrr")
 
@@ -81,10 +86,16 @@ def quote(out: dict) -> str:
                    out.get("spread"), str(out.get("ts") or "")[:19]]], "lrrrrrl")
 
 
+LEG_COLS = (("side", "Side", "l"), ("quantity", "Qty", "r"), ("symbol", "Contract", "l"), ("right", "Right", "l"),
+            ("strike", "Strike", "r"), ("expiry", "Expiry", "l"), ("bid", "Bid", "r"), ("ask", "Ask", "r"))
+
+
 def legs(rows: Iterable[dict]) -> str:
-    return table(["Side", "Qty", "Contract", "Right", "Strike", "Bid", "Ask"],
-                 [[r.get("side"), r.get("quantity", r.get("ratio")), r.get("symbol"), r.get("right"),
-                   r.get("strike"), r.get("bid"), r.get("ask")] for r in rows], "lrllrrr")
+    """Order or strategy legs; columns no leg has are left out (a payoff's legs carry no quotes)."""
+    rows = [{**r, "quantity": r.get("quantity", r.get("qty", r.get("ratio")))} for r in rows]
+    cols = [c for c in LEG_COLS if any(r.get(c[0]) is not None for r in rows)]
+    return table([label for _, label, _ in cols], [[r.get(k) for k, _, _ in cols] for r in rows],
+                 "".join(a for _, _, a in cols))
 
 
 def risk_checks(checks: Iterable[dict]) -> str:
@@ -97,7 +108,7 @@ def positions(out: dict) -> str:
     if not rows:
         return f"No open positions in the {out.get('account', 'paper')} account."
     return table(["Symbol", "Qty", "Avg price", "Mark", "Market value", "Unrealized", "Realized"],
-                 [[r.get("symbol"), r.get("quantity"), r.get("avg_price"), r.get("mark"), money(r.get("market_value")),
+                 [[r.get("symbol"), qty(r.get("quantity")), r.get("avg_price"), r.get("mark"), money(r.get("market_value")),
                    money(r.get("unrealized_pnl")), money(r.get("realized_pnl"))] for r in rows], "lrrrrrr")
 
 

@@ -93,3 +93,22 @@ def test_expired_ticket_is_refused(servers, page):
     assert page.get_by_text(re.compile(rf"Order `?{ticket}`? FILLED")).count() == 0
     refused.scroll_into_view_if_needed()
     shot(page, "3-expired-refused")
+
+
+def test_switching_to_live_is_a_persons_typed_action_and_refused_while_disarmed(servers, page):
+    server = servers["ttl5"]
+    login(page, server.url)
+    send(page, "switch to live trading")  # words ask nothing of the engine: the model cannot switch modes
+    page.locator("#smart0dte-mode-banner").wait_for()
+    page.click("#chat-settings-open-modal")
+    page.click("#mode")
+    page.get_by_role("option", name="live").click()
+    page.fill("#typed", "LIVE")
+    shot(page, "4-settings-panel")
+    page.click("#confirm")
+    refused = page.get_by_text(re.compile(r"Trading mode unchanged"))
+    refused.wait_for()
+    why = refused.locator("xpath=..").inner_text()
+    assert "(PAPER)" in why and ("disarmed" in why or "live" in why.lower()), why
+    assert page.locator("#smart0dte-mode-banner").inner_text() == "PAPER TRADING"
+    shot(page, "4-live-refused")
