@@ -9,6 +9,7 @@
   "rows":[{"description","symbol","quantity","date_acquired","date_sold","proceeds","cost_basis",
   "code","adjustment","gain","term","box"}]}`` (numbers in dollars).
 * ``tax export --year YYYY --form 8949|6781|schedule-d --out FILE.csv``.
+* ``--lot-method fifo|lifo|hifo`` (report, explain): which lots sales close (default FIFO).
 * ``tax explain --year YYYY [--json]`` — one plain-English line per row (why a loss was disallowed).
 * ``tax whatif SYMBOL QUANTITY PRICE [--side BUY|SELL] [--account live] [--json]`` — would this
   trade, made now, be (or cause) a wash sale?
@@ -27,6 +28,7 @@ from agent.cli.common import JSON_OPTION, fail, get_engine, guarded, print_json
 MATCHING_OPTION = typer.Option(None, "--wash-sale-matching",
                                help="identical (same contract, default) or underlying (conservative)")
 YEAR_OPTION = typer.Option(..., "--year", help="Tax year, e.g. 2025")
+LOT_OPTION = typer.Option(None, "--lot-method", help="fifo (default), lifo or hifo (highest cost first)")
 
 
 def _service(fn):
@@ -64,10 +66,10 @@ def import_(file: Path = typer.Argument(..., help="Trade CSV or IB Flex Query ex
 
 
 def report(year: int = YEAR_OPTION, as_json: bool = JSON_OPTION,
-           wash_sale_matching: str | None = MATCHING_OPTION) -> None:
+           wash_sale_matching: str | None = MATCHING_OPTION, lot_method: str | None = LOT_OPTION) -> None:
     """Form 8949 totals and rows, wash-sale disallowed losses, the §1256 60/40 split."""
     matching = _check_matching(wash_sale_matching, as_json)
-    rep = _service(lambda tax: tax.report_sync(year, matching))
+    rep = _service(lambda tax: tax.report_sync(year, matching, lot_method=lot_method))
     if as_json:
         print_json(rep.to_dict())
         return
@@ -90,10 +92,10 @@ def export(year: int = YEAR_OPTION,
 
 
 def explain(year: int = YEAR_OPTION, as_json: bool = JSON_OPTION,
-            wash_sale_matching: str | None = MATCHING_OPTION) -> None:
+            wash_sale_matching: str | None = MATCHING_OPTION, lot_method: str | None = LOT_OPTION) -> None:
     """Why each row has its numbers (wash sales, expiries, folded premiums, §1256 marks)."""
     matching = _check_matching(wash_sale_matching, as_json)
-    rep = _service(lambda tax: tax.report_sync(year, matching))
+    rep = _service(lambda tax: tax.report_sync(year, matching, lot_method=lot_method))
     lines = rep.explanations()
     if as_json:
         print_json({"year": rep.year, "wash_sale_matching": rep.wash_sale_matching, "explanations": lines})

@@ -66,6 +66,17 @@ class TaxConfig(BaseModel):
     def _upper(cls, v: dict[str, bool]) -> dict[str, bool]:
         return {k.strip().upper().replace(" ", ""): bool(b) for k, b in v.items()}
 
+    @field_validator("year_end_marks")
+    @classmethod
+    def _marks(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        out = {}
+        for key, price in v.items():
+            year, sep, symbol = key.partition(":")
+            if not sep or not year.strip().isdigit() or not symbol.strip():
+                raise ValueError(f"year_end_marks key {key!r} must be 'YYYY:SYMBOL'")
+            out[f"{year.strip()}:{symbol.upper().replace(' ', '')}"] = price
+        return out
+
     def is_ira(self, account: str) -> bool:
         return account.lower() in self.ira_accounts
 

@@ -219,3 +219,25 @@ async def test_engine_facade_report_and_whatif(tmp_path):
         assert await engine.tax_whatif("SPY250321C00500000", 1, "1.50", "paper") is None
     finally:
         await engine.close()
+
+
+def test_lot_method_flag_and_year_end_mark_setting(tmp_path, monkeypatch):
+    """--lot-method lifo sells the $12 lot (loss 10, washed by the $10 lot still held); a §1256
+    year-end mark from SMART0DTE_TAX__YEAR_END_MARKS (padded symbol accepted) sets 2024's gain."""
+    f = tmp_path / "t.csv"
+    f.write_text("datetime,account,symbol,side,quantity,price,fees\n"
+                 "2025-03-03T10:00:00,live,XYZ,BUY,10,10.00,0\n"
+                 "2025-03-04T10:00:00,live,XYZ,BUY,10,12.00,0\n"
+                 "2025-03-05T10:00:00,live,XYZ,SELL,10,11.00,0\n"
+                 "2024-12-20T10:00:00,live,SPX250117C06000000,BUY,1,20.00,0\n"
+                 "2025-01-10T10:00:00,live,SPX250117C06000000,SELL,1,22.00,0\n")
+    monkeypatch.setenv("SMART0DTE_TAX__YEAR_END_MARKS", '{"2024:SPX   250117C06000000": "25.00"}')
+    from engine.settings import reset_settings_cache
+
+    reset_settings_cache()
+    assert cli("tax", "import", str(f))[0] == 0
+    assert [r["gain"] for r in report(2025)["rows"]] == [10.0]
+    assert [r["adjustment"] for r in report(2025, "--lot-method", "lifo")["rows"]] == [10.0]
+    assert report(2024)["section_1256"]["net"] == 500.0
+    code, out = cli("tax", "report", "--year", "2025", "--json", "--lot-method", "random")
+    assert code == 2 and "lot_method must be fifo, lifo or hifo" in out
