@@ -15,7 +15,7 @@ option position at $0; ``ASSIGN``/``EXERCISE`` close it and create the stock tra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -24,6 +24,8 @@ from engine.core.errors import InvalidInput
 from engine.core.money import ZERO
 from engine.tax.securities import Security, classify
 
+LATE_BOOKING_DAYS = 7
+EXPIRY_CLOSE = time(16, 0)
 CSV_HEADER = ("datetime", "account", "symbol", "side", "quantity", "price", "fees")
 
 
@@ -129,6 +131,10 @@ def make_trade(*, datetime_: object, account: object, symbol: object, side: obje
             raise InvalidInput(f"{side_v.value} rows carry price 0 (the stock trade is made at the strike)",
                                field="price")
         if sec.expiry is not None and ts.date() > sec.expiry:
-            raise InvalidInput(f"{side_v.value} on {ts.date()} is after {sec.symbol} expired on {sec.expiry}",
-                               field="datetime")
+            # Some brokers book expirations and expiry assignments the next business day; for tax the
+            # option ended on its expiration date (Pub 550), so a row up to a week late is moved there.
+            if (ts.date() - sec.expiry).days > LATE_BOOKING_DAYS:
+                raise InvalidInput(f"{side_v.value} on {ts.date()} is more than {LATE_BOOKING_DAYS} days after "
+                                   f"{sec.symbol} expired on {sec.expiry}", field="datetime")
+            ts = datetime.combine(sec.expiry, EXPIRY_CLOSE, NY)
     return TaxTrade(ts, acct, sec.symbol, side_v, int(qty), px, fee, sec, source, ref)

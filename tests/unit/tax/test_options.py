@@ -245,3 +245,12 @@ def test_padded_occ_symbol_equals_compact(impl):
         2025-03-03T10:00:00,live,SPY   250321C00500000,BUY,1,2.00,0
         2025-03-04T10:00:00,live,SPY250321C00500000,SELL,1,2.50,0""", 2025, impl=impl)
     assert row(rep, 0)["symbol"] == "SPY250321C00500000" and row(rep, 0)["gain"] == D(50)
+
+
+def test_expiry_booked_next_business_day_counts_on_expiration_date(impl):
+    """Brokers that book an expiration the next business day: the option still ended on its
+    expiration date (Pub 550), so the sale at $0 is dated Friday 2025-03-07, not Monday."""
+    rep = report("""
+        2025-03-05T10:00:00,live,SPY250307C00510000,BUY,1,1.00,0
+        2025-03-10T08:00:00,live,SPY250307C00510000,EXPIRE,1,0,0""", 2025, impl=impl)
+    assert (row(rep, 0)["date_sold"], row(rep, 0)["gain"]) == ("2025-03-07", D(-100))
