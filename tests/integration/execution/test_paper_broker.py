@@ -125,9 +125,15 @@ async def test_two_engines_polling_one_resting_order_fill_it_once(broker, market
     root = Path(__file__).resolve().parents[3]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMART0DTE_")}
     env.update({"SMART0DTE_HOME": str(fresh_home), "PYTHONPATH": str(root)})
-    start_at = str(time.time() + 7)  # after every child has started and warmed up
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.integration.execution.poll_child", CALL, start_at], cwd=root,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    gate = fresh_home / "gate"
+    gate.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.integration.execution.poll_child", CALL, str(gate)],
+                              cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    deadline = time.time() + 90
+    while len(list(gate.glob("ready-*"))) < 4 and time.time() < deadline and all(p.poll() is None for p in procs):
+        time.sleep(0.01)
+    (gate / "go").touch()  # all four warmed up: release them together
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
     assert sorted(int(o[0].strip()) for o in outs) == [0, 0, 0, 1]
