@@ -88,7 +88,7 @@ class Origin:
     """
 
     __slots__ = ("seq", "ts", "day", "account", "sec", "direction", "units", "pieces", "head",
-                 "tag_idx", "open_units", "tagged_open", "opened", "ira", "ref", "group")
+                 "tag_idx", "open_units", "tagged_open", "opened", "ira", "ref", "group", "note")
 
     def __init__(self, seq: int, ts: datetime, account: str, sec: Security, direction: int, units: int,
                  ira: bool, ref: str = "") -> None:
@@ -108,6 +108,7 @@ class Origin:
         self.ira = ira
         self.ref = ref
         self.group: object = None  # wash-sale group key, set by the planner
+        self.note = ""             # e.g. the assignment premium in this lot's basis
 
     @property
     def available(self) -> int:

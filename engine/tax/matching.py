@@ -38,6 +38,7 @@ from decimal import Decimal
 from engine.core.errors import InvalidInput
 from engine.core.money import CENT, ZERO
 from engine.tax.config import TaxConfig
+from engine.tax.explain import usd
 from engine.tax.lots import Disposition, Origin, Piece, WashLink, share
 from engine.tax.plan import Op, Planner, group_key
 from engine.tax.trades import TaxTrade
@@ -127,6 +128,7 @@ class Walk:
             else:
                 self._dispose(op, pieces, closing)
         if op.origin is not None:
+            op.origin.note = op.note
             op.origin.open(total - closing)
             self._hold(op.origin)
 
@@ -186,13 +188,16 @@ class Walk:
         received = op.direction > 0
         stock.fold = (-premium if received else premium) if stock.direction > 0 else (
             premium if received else -premium)
+        what = f"{'call' if op.sec.is_call else 'put'} {'assigned' if received else 'exercised'} {op.ts.date()}"
+        where = "basis" if stock.direction > 0 else "proceeds"
+        sign = "added to" if stock.fold > 0 else "taken off"
+        stock.note = f"{what}: premium {usd(premium)} of {op.sec.symbol} {sign} the stock's {where} (Pub 550)"
 
     def _dispose(self, op: Op, pieces: list[tuple[Origin, Piece]], amount: Decimal) -> None:
         """Close pieces against ``amount`` (proceeds of a sale, or the cost of buying back)."""
         rest, left = amount, op.close_units
         day = op.ts.date()
         kind = "expire" if op.kind == "expire" else "sale"
-        note = "assignment/exercise: option premium folded into this amount" if op.kind == "stock" else ""
         made: list[Disposition] = []
         for lot, p in pieces:
             part = share(rest, p.units, left)
@@ -201,11 +206,11 @@ class Walk:
             if lot.direction > 0:
                 made.append(Disposition(op.seq, op.account, op.sec, 1, p.units, p.hold_start or lot.day, day,
                                         part, p.amount + p.adj, kind, lot.day, lot, carried=p.links,
-                                        carried_adj=p.adj, note=note, ira=lot.ira))
+                                        carried_adj=p.adj, note=_join(lot.note, op.note), ira=lot.ira))
             else:
                 made.append(Disposition(op.seq, op.account, op.sec, -1, p.units, day, day, p.amount, part + p.adj,
-                                        kind, lot.day, lot, carried=p.links, carried_adj=p.adj, note=note,
-                                        ira=lot.ira))
+                                        kind, lot.day, lot, carried=p.links, carried_adj=p.adj,
+                                        note=_join(lot.note, op.note), ira=lot.ira))
         self.out.extend(made)
         if op.sec.section_1256:
             return
@@ -278,6 +283,10 @@ class Walk:
                 d.note = f"marked to market at {price} on {end}"
                 self.out.append(d)
                 p.amount, p.adj = value, ZERO
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def _specific(lots: Iterable[Origin], days: list[date]) -> Origin | None:

@@ -66,6 +66,7 @@ class Op:
     fold: Decimal = ZERO
     ref: str = ""
     synthetic: bool = False
+    note: str = ""       # how an assignment/exercise premium was folded into this stock op
 
 
 def group_key(sec: Security, direction: int, matching: str) -> Hashable:
