@@ -138,7 +138,7 @@ class Planner:
                                f"open in account {t.account}, found {abs(net) // sec.multiplier} "
                                f"{'long' if net > 0 else 'short' if net < 0 else ''}".rstrip(), field="side")
         if sec.cash_settled:  # settles in cash at the row's price: an ordinary closing trade
-            self._push(self._op(t, t.side.value.lower(), -want, units, t.price, t.fees))
+            self._push(self._op(t, "trade", -want, units, t.price, t.fees))
             return
         opt = self._push(self._op(t, t.side.value.lower(), -want, units, ZERO, ZERO))
         stock_sec = classify(sec.underlying, self.config.section_1256)

@@ -129,3 +129,13 @@ def test_lot_methods(impl, method, gain, washed):
         2025-03-04T10:00:00,live,XYZ,BUY,10,12.00,0
         2025-03-05T10:00:00,live,XYZ,SELL,10,11.00,0""", 2025, impl=impl, lot_method=method)
     assert (row(rep, 0)["gain"], row(rep, 0)["adjustment"]) == (gain, washed)
+
+
+def test_cash_settled_index_assignment_closes_at_settlement(impl):
+    """A cash-settled SPXW put written @20.00 (2,000) and assigned at its 12.50 intrinsic value
+    (1,250): a §1256 gain of 750 (no stock changes hands) -> 40% 300 / 60% 450."""
+    rep = report("""
+        2025-03-03T10:00:00,live,SPXW250307P05800000,SELL,1,20.00,0
+        2025-03-07T16:00:00,live,SPXW250307P05800000,ASSIGN,1,12.50,0""", 2025, impl=impl)
+    s = rep.section_1256
+    assert (s.net, s.short_term_40, s.long_term_60) == (D(750), D(300), D(450)) and rep.rows == []
