@@ -14,6 +14,7 @@ wrong bot token gets ``invalid_auth`` like Slack. Every call is kept in :attr:`c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -30,8 +31,10 @@ TEAM, BOT_USER, BOT_ID = "T0LOOP", "U0BOT", "B0BOT"
 class SlackAPI:
     """Context manager running the fake on 127.0.0.1 (a free port) for ``bot_token``."""
 
-    def __init__(self, bot_token: str) -> None:
+    def __init__(self, bot_token: str, app_token: str | None = None) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket: SocketModeServer | None = None   # started on the first apps.connections.open
         self.calls: list[tuple[str, dict]] = []
         self.messages: dict[str, dict] = {}      # ts → message the bot posted (updated in place)
         self.ephemeral: list[dict] = []
@@ -63,6 +66,14 @@ class SlackAPI:
 
     # --- the Web API ---------------------------------------------------------------------------
     def handle(self, method: str, params: dict, token: str | None) -> dict:
+        if method == "apps.connections.open":  # the one method called with the app-level token
+            if not self.app_token or token != self.app_token:
+                return {"ok": False, "error": "invalid_auth"}
+            with self._cond:
+                self.calls.append((method, {}))
+                if self.socket is None:
+                    self.socket = SocketModeServer().start()
+                return {"ok": True, "url": self.socket.url}
         if token != self.bot_token:
             return {"ok": False, "error": "invalid_auth"}
         fn = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -183,6 +194,8 @@ class SlackAPI:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self.socket is not None:
+            self.socket.stop()
         self._server.shutdown()
         self._server.server_close()
 
@@ -193,6 +206,100 @@ class SlackAPI:
     @property
     def base_url(self) -> str:
         return self.root + "/api/"
+
+
+class SocketModeServer:
+    """Slack's side of Socket Mode: a WebSocket at :attr:`url` (handed out by apps.connections.open)
+    that says ``hello``, delivers envelopes (:meth:`send`) and records the bot's acks."""
+
+    def __init__(self) -> None:
+        self.acks: dict[str, dict] = {}
+        self._cond = threading.Condition()
+        self._ws: Any = None
+        self._seq = 0
+
+    def start(self) -> SocketModeServer:
+        import asyncio
+
+        from aiohttp import WSMsgType, web
+
+        async def link(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0LOOP"},
+                                "debug_info": {"host": "loopback", "approximate_connection_time": 3600}})
+            with self._cond:
+                self._ws = ws
+                self._cond.notify_all()
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    data = json.loads(msg.data)
+                    with self._cond:
+                        self.acks[data.get("envelope_id", "")] = data
+                        self._cond.notify_all()
+            return ws
+
+        started = threading.Event()
+
+        def serve() -> None:
+            self.loop = asyncio.new_event_loop()
+            app = web.Application()
+            app.router.add_get("/link", link)
+            self._runner = web.AppRunner(app)
+            self.loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            self.loop.run_until_complete(site.start())
+            self.url = f"ws://127.0.0.1:{self._runner.addresses[0][1]}/link"
+            started.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        started.wait(10)
+        return self
+
+    def send(self, body_and_type: tuple[bytes, str], timeout: float = 20.0) -> str:
+        """Deliver what HTTP mode would POST (:func:`dm_event`, :func:`slash_command`,
+        :func:`button_press`) as a Socket Mode envelope; returns its id."""
+        import asyncio
+
+        kind, payload = as_envelope(*body_and_type)
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._ws is not None, timeout):
+                raise AssertionError("the bot never connected over Socket Mode")
+            self._seq += 1
+            envelope_id = f"env-{self._seq}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api", "retry_attempt": 0, "retry_reason": ""}
+        asyncio.run_coroutine_threadsafe(self._ws.send_json(envelope), self.loop).result(timeout)
+        return envelope_id
+
+    def wait_ack(self, envelope_id: str, timeout: float = 20.0) -> dict:
+        with self._cond:
+            if not self._cond.wait_for(lambda: envelope_id in self.acks, timeout):
+                raise AssertionError(f"envelope {envelope_id} was never acknowledged")
+            return self.acks[envelope_id]
+
+    def stop(self) -> None:
+        import asyncio
+
+        async def down() -> None:
+            if self._ws is not None:
+                await self._ws.close()
+            await self._runner.cleanup()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(down(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def as_envelope(body: bytes, content_type: str) -> tuple[str, dict]:
+    """The Socket Mode envelope type and payload of an HTTP-mode request body."""
+    if content_type.startswith("application/json"):
+        return "events_api", json.loads(body)
+    form = dict(parse_qsl(body.decode()))
+    if "payload" in form:
+        return "interactive", json.loads(form["payload"])
+    return "slash_commands", form
 
 
 # --- the Slack side of HTTP mode: what Slack POSTs to the bot ----------------------------------------

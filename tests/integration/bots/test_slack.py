@@ -4,6 +4,7 @@ slash commands and button presses POSTed to the bot's HTTP endpoint, signed like
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -132,3 +133,32 @@ async def until_halted(engine) -> None:
     while (await engine.risk_status("paper"))["state"] != "halted":
         assert time.monotonic() < deadline, "the signed /halt never halted"
         await asyncio.sleep(0.05)
+
+
+async def test_socket_mode_answers_and_refuses_through_the_websocket(engine):
+    app_token = "xapp-loopback-app-token"
+    with SlackAPI(TOKEN, app_token=app_token) as api:
+        bot = SlackBot(engine, bot_token=TOKEN, app_token=app_token, allowed=[ALLOWED], api_url=api.base_url,
+                       llm="offline", push_poll_s=0.05)
+        await bot.start()
+        try:
+            assert bot.port is None, "Socket Mode opens no HTTP port"
+            sock = await wait_socket(api)
+            sent = await asyncio.to_thread(sock.send, dm_event(ALLOWED, "quote IWM"))
+            await asyncio.to_thread(sock.wait_ack, sent)
+            msg = await wait_for(api, lambda m: "IWM: bid" in m["text"])
+            assert msg["channel"] == f"D{ALLOWED}"
+            refused = await asyncio.to_thread(sock.send, slash_command(STRANGER, "/positions"))
+            ack = await asyncio.to_thread(sock.wait_ack, refused)
+            assert "not on its list" in json.dumps(ack.get("payload"))
+            assert [r["data"]["attempt"] for r in kinds(engine, "bot.refused")] == ["/positions"]
+        finally:
+            await bot.stop()
+
+
+async def wait_socket(api: SlackAPI):
+    deadline = time.monotonic() + 30
+    while api.socket is None:
+        assert time.monotonic() < deadline, "the bot never asked for a Socket Mode URL"
+        await asyncio.sleep(0.05)
+    return api.socket
