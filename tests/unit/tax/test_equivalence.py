@@ -108,3 +108,36 @@ def test_fast_engine_equals_share_by_share_reference(raw, matching):
             assert (t.proceeds, t.cost_basis, t.adjustments) == (r.proceeds, r.cost, r.adjustments), term
         assert rep.wash_sale_disallowed == ref["wash"]
         assert rep.section_1256.net == ref["s1256"]
+
+
+def _with_events(trades, flags):
+    """Insert EXPIRE / ASSIGN / EXERCISE rows after some option trades, on positions that exist."""
+    net: dict[tuple[str, str], int] = defaultdict(int)
+    out = []
+    for t, flag in zip(trades, flags + [0] * len(trades), strict=False):
+        out.append(t)
+        key = (t.account, t.symbol)
+        net[key] += t.quantity if t.side.value == "BUY" else -t.quantity
+        q = net[key]
+        if not flag or not t.security.is_option or q == 0 or t.ts.date() > t.security.expiry:
+            continue
+        side = ("EXPIRE", "EXERCISE" if q > 0 else "ASSIGN")[flag % 2]
+        price = "7.25" if t.security.cash_settled and side != "EXPIRE" else "0"
+        out.append(make_trade(datetime_=t.ts + timedelta(minutes=1), account=t.account, symbol=t.symbol,
+                              side=side, quantity=abs(q), price=price, fees="0"))
+        net[key] = 0
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(trade_st, min_size=1, max_size=50), st.lists(st.integers(0, 3), max_size=50),
+       st.sampled_from(["identical", "underlying"]), st.sampled_from(["fifo", "lifo", "hifo"]))
+def test_fast_equals_reference_with_expiry_assignment_exercise(raw, flags, matching, method):
+    """The same equality with option events: premiums folded into stock lots, cash settlements."""
+    trades = _with_events(_trades(raw), flags)
+    cfg = TaxConfig()
+    fast = run_walk(trades, cfg, matching=matching, lot_method=method, impl="fast", as_of=FAR)
+    ref = run_walk(trades, cfg, matching=matching, lot_method=method, impl="reference", as_of=FAR)
+    assert [_key(d) for d in fast.dispositions] == [_key(d) for d in ref.dispositions]
+    for d in fast.dispositions:
+        assert d.disallowed <= max(d.loss, ZERO)
