@@ -58,7 +58,10 @@ def check_trade(trades: Iterable[TaxTrade], config: TaxConfig, *, symbol: str, q
         return None
     hypo = make_trade(datetime_=when, account=account, symbol=symbol, side=side, quantity=quantity,
                       price=price, fees="0", source="whatif", ref=_REF, overrides=config.section_1256)
-    result = run_walk([*trades, hypo], config, matching=matching, lot_method=lot_method,
+    # Lots, washes and folded premiums never cross underlyings (both presets group within one), so
+    # only this underlying's trades are replayed: a what-if stays fast on a large book.
+    same = [t for t in trades if t.security.underlying == hypo.security.underlying]
+    result = run_walk([*same, hypo], config, matching=matching, lot_method=lot_method,
                       picks={_REF: list(lots)} if lots else None, keep_ops=True)
     seq = next(op.seq for op in result.ops if op.ref == _REF and op.kind == "trade")
     matching = matching or config.wash_sale_matching
