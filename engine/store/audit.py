@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, update
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.base import CommonBase
@@ -51,6 +51,14 @@ class AuditHead(CommonBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+
+
+_H = AuditHead.__table__
+_TOUCH = update(_H).where(_H.c.id == 1).values(last_id=_H.c.last_id)
+_HEAD_INSERT = insert(_H).values(id=1, last_id=0, last_hash=GENESIS)
+_HEAD = select(_H.c.last_id, _H.c.last_hash).where(_H.c.id == 1)
+_INSERT = insert(AuditRecord.__table__)
+_ADVANCE = update(_H).where(_H.c.id == 1).values(last_id=bindparam("i"), last_hash=bindparam("h"))
 
 
 def plain(obj: Any) -> Any:
@@ -100,28 +108,26 @@ class AuditLog:
 
     def append(self, kind: str, *, actor: str, data: dict | None = None,
                ledger: str | None = None) -> dict:
-        """Append one record (its own transaction) and return it as a dict."""
+        """Append one record (its own transaction) and return it as a dict.
+
+        Core statements on one connection, not the ORM: the log is written on every step of every
+        order, so its cost is the order path's cost.
+        """
         payload = plain(data or {})
         ts = datetime.now(UTC)
-        with self.db.session(None) as s:
-            head = self._lock_head(s)
-            new_id = head.last_id + 1
-            h = record_hash(new_id, ts, kind, actor, ledger, payload, head.last_hash)
-            rec = AuditRecord(id=new_id, ts=ts, kind=kind, actor=actor, ledger=ledger, data=payload,
-                              prev_hash=head.last_hash, hash=h)
-            s.add(rec)
-            head.last_id, head.last_hash = new_id, h
-            s.flush()
-            return _as_dict(rec)
-
-    @staticmethod
-    def _lock_head(s: Any) -> AuditHead:
-        # the UPDATE takes the write lock (SQLite) / row lock (PostgreSQL) before anything is read
-        res = s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
-        if res.rowcount == 0:
-            s.add(AuditHead(id=1, last_id=0, last_hash=GENESIS))
-            s.flush()
-        return s.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+        self.db.ensure(None)
+        with self.db.engine_for(None).begin() as conn:
+            # the UPDATE takes the write lock (SQLite) / row lock (PostgreSQL) before anything is read
+            if conn.execute(_TOUCH).rowcount == 0:
+                conn.execute(_HEAD_INSERT)
+            last_id, last_hash = conn.execute(_HEAD).one()
+            new_id = last_id + 1
+            h = record_hash(new_id, ts, kind, actor, ledger, payload, last_hash)
+            rec = {"id": new_id, "ts": ts, "kind": kind, "actor": actor, "ledger": ledger, "data": payload,
+                   "prev_hash": last_hash, "hash": h}
+            conn.execute(_INSERT, rec)
+            conn.execute(_ADVANCE, {"i": new_id, "h": h})
+        return rec
 
     def tail(self, limit: int = 20, kind: str | None = None) -> list[dict]:
         """The newest ``limit`` records, oldest first."""
