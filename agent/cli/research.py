@@ -13,7 +13,8 @@ Contract (issue 6 §5, kept exactly)::
 
 A range without data exits 2 saying so. Extra options (not in the contract, all optional):
 ``--source store|synthetic``, ``--seed``, ``--settlement cash|physical``, ``--risk-per-trade``,
-``--filter calm|trend_up|…`` (signal entry filter); ``--exit expiry`` holds
+``--filter calm|trend_up|…`` (signal entry filter), ``--png`` (the chart as PNG too: it starts a
+Chromium, seconds of a call that otherwise ends well under that); ``--exit expiry`` holds
 to expiry; ``--take-profit none`` / ``--stop-loss none`` disable them.
 """
 
@@ -74,6 +75,7 @@ def register(app: typer.Typer) -> None:
         entry_filter: str = typer.Option("none", "--filter",
                                          help="Signal filter at entry: none|calm|trend_up|trend_down|no_breakout|"
                                               "low_vix"),
+        png: bool = typer.Option(False, "--png", help="Also render the report's PNG chart (starts a Chromium)"),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Minute-level 0DTE backtest of one structure over a date range."""
@@ -86,7 +88,7 @@ def register(app: typer.Typer) -> None:
                 strategy=strategy, underlying=underlying, start=start, end=end, short_delta=short_delta,
                 wing_width=wing_width, entry=entry, exit=exit_, take_profit=_opt_float(take_profit, "take-profit"),
                 stop_loss=_opt_float(stop_loss, "stop-loss"), quantity=quantity, source=source, seed=seed,
-                settlement=settlement, risk_per_trade=risk_per_trade, entry_filter=entry_filter)
+                settlement=settlement, risk_per_trade=risk_per_trade, entry_filter=entry_filter, png=png)
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(x) for x in first.get("loc", ())) or "input"

@@ -93,6 +93,8 @@ class BacktestParams(StructurePlan):
     capital: float | None = Field(None, gt=0)
     also: list[StructurePlan] = Field(default_factory=list, max_length=8)
     report: bool = Field(True, description="Write the HTML (and PNG) report")
+    png: bool | None = Field(None, description="Also render the PNG (kaleido starts a Chromium: seconds); "
+                                               "unset = settings.backtest.png")
     progress: bool | None = Field(None, description="Rich progress bar; unset = on for long runs on a TTY")
 
     @field_validator("underlying", mode="before")

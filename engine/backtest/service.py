@@ -237,11 +237,11 @@ class BacktestService:
     def _write_report(self, res: BacktestResult, params: BacktestParams) -> None:
         from engine.backtest.report import PngExportError, build_figure, write_html, write_png
 
-        key = hashlib.sha256(params.model_dump_json().encode()).hexdigest()[:10]
+        key = hashlib.sha256(params.model_dump_json(exclude={"png", "progress"}).encode()).hexdigest()[:10]
         base = self.settings.path("reports", "backtest", f"{params.underlying}-{params.strategy}-"
                                   f"{params.start}-{params.end}-{key}.html")
         res.report = write_html(res, base)
-        if self.config.png:
+        if self.config.png if params.png is None else params.png:
             try:
                 res.png = write_png(build_figure(res), base.with_suffix(".png"), self.config.browser_path)
             except PngExportError as err:

@@ -54,6 +54,17 @@ def test_backtest_on_imported_2019_bars(imported, fresh_home, monkeypatch):
     assert (Path(report).parent / "plotly.min.js").stat().st_size > 1_000_000
 
 
+def test_png_only_on_request(imported):
+    """The CLI writes the HTML report every time; the PNG (a Chromium start) only with --png."""
+    r = invoke("backtest", "--strategy", "iron_butterfly", "--start", "2019-02-11", "--end", "2019-02-12",
+               "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert Path(d["report"]).is_file()
+    assert d["png"] is None and d["png_error"] is None
+    assert not list(Path(d["report"]).parent.glob("*.png"))
+
+
 def test_no_data_range_exits_2(imported):
     r = invoke("backtest", "--strategy", "iron_condor", "--underlying", "SPY", "--start", "2020-03-02",
                "--end", "2020-03-06", "--json")
@@ -95,7 +106,7 @@ def test_backtest_on_synthetic_history(monkeypatch):
 @pytest.mark.slow
 def test_png_report_through_debian_chromium(imported):
     r = invoke("backtest", "--strategy", "iron_butterfly", "--start", "2019-02-11", "--end", "2019-02-12",
-               "--json")
+               "--png", "--json")
     d = json.loads(r.stdout)
     assert d["png_error"] is None, d["png_error"]
     with open(d["png"], "rb") as fh:
