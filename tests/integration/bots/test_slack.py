@@ -75,9 +75,7 @@ async def test_order_is_confirmed_only_by_its_button_and_the_fill_is_pushed(slac
     assert [b["action_id"] for b in buttons(staged)] == ["smart0dte_confirm", "smart0dte_cancel"]
 
     await post(dm_event(ALLOWED, "confirm"))  # typed text never confirms
-    deadline = time.monotonic() + 30
-    while len(api.in_channel(staged["channel"])) < 2 and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await wait_for(api, lambda m: "only you can" in m["text"])
     assert await engine.positions("paper") == [] and not kinds(engine, "order.confirmed")
 
     assert (await post(button_press(STRANGER, staged, "smart0dte_confirm"))).status_code == 200

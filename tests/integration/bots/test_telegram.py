@@ -65,7 +65,7 @@ async def test_order_is_confirmed_only_by_its_button_and_the_fill_is_pushed(tg, 
     confirm = next(b["callback_data"] for b in buttons if b["callback_data"].startswith("confirm:"))
 
     api.user_says(ALLOWED, "confirm")  # typed text never confirms
-    await until(lambda: len(api.sent_to(ALLOWED)) >= 2)
+    await wait_for(api, lambda m: "only you can" in (m.get("text") or ""))
     assert await engine.positions("paper") == []
     assert not kinds(engine, "order.confirmed")
 
@@ -111,3 +111,23 @@ async def test_halt_switches_the_kill_switch_and_is_pushed(tg, engine):
     await wait_for(api, lambda m: "Kill switch on PAPER" in (m.get("text") or "") and "HALTED" in m["text"])
     api.user_says(ALLOWED, "/risk")
     await wait_for(api, lambda m: "Kill switch: halted" in (m.get("text") or ""))
+
+
+async def test_cancelling_a_working_order_also_waits_for_the_button(tg, engine):
+    api, _ = tg
+    api.user_says(ALLOWED, "paper buy 1 spy 0dte call at 30 delta limit 0.55")
+    staged = await wait_for(api, lambda m: "Staged PAPER ticket" in (m.get("text") or ""))
+    api.press(ALLOWED, staged, keyboard(staged)[0]["callback_data"])
+    await wait_for(api, lambda m: m["message_id"] == staged["message_id"] and "Confirmed" in m["text"])
+    working = await engine.orders("paper", "open")
+    assert len(working) == 1, "a limit under the ask rests"
+    order_id = working[0]["order_id"]
+
+    api.user_says(ALLOWED, f"cancel order {order_id}")
+    ask = await wait_for(api, lambda m: "need your approval" in (m.get("text") or "") and keyboard(m))
+    assert len(await engine.orders("paper", "open")) == 1, "nothing changes before the button"
+    api.press(ALLOWED, ask, keyboard(ask)[0]["callback_data"])
+    await wait_for(api, lambda m: m["message_id"] == ask["message_id"] and "Done: cancel order" in m["text"])
+    assert await engine.orders("paper", "open") == []
+    await wait_for(api, lambda m: f"order {order_id} is canceled" in (m.get("text") or "")
+                   or f"order {order_id} is cancelled" in (m.get("text") or ""))
