@@ -112,3 +112,35 @@ def test_switching_to_live_is_a_persons_typed_action_and_refused_while_disarmed(
     assert "(PAPER)" in why and ("disarmed" in why or "live" in why.lower()), why
     assert page.locator("#smart0dte-mode-banner").inner_text() == "PAPER TRADING"
     shot(page, "4-live-refused")
+
+
+def test_history_resumes_with_its_chart_and_delete_removes_it(servers, page):
+    server = servers["ttl5"]
+    login(page, server.url)
+    question = "payoff of a 5-wide SPY iron condor at 20 delta"
+    send(page, question)
+    page.locator("#step-strategy_payoff").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    thread_url = page.url
+    assert "/thread/" in thread_url
+
+    page.click("#new-chat-button")
+    page.get_by_text("SPY 0DTE chain").first.wait_for()
+    page.locator("#thread-history").get_by_text(question[:20]).first.click()
+    page.wait_for_url(thread_url)
+    page.locator("#step-strategy_payoff").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()  # the figure comes back from our database
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    shot(page, "5-resumed-thread-with-payoff")
+
+    entry = page.locator("#thread-history").get_by_text(question[:20]).first
+    entry.hover()
+    page.click("#thread-options")
+    page.get_by_role("menuitem", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Confirm").click()
+    page.locator("#thread-history").get_by_text(question[:20]).wait_for(state="detached")
+    shot(page, "5-thread-deleted")
+    page.goto(thread_url)  # the old address no longer opens the conversation
+    page.get_by_text(re.compile(r"Couldn.t resume chat|Could not reach")).first.wait_for()
+    assert page.locator("#step-strategy_payoff").count() == 0
+    assert page.locator("#thread-history").get_by_text(question[:20]).count() == 0
