@@ -198,14 +198,42 @@ class ChannelCore:
         return reply, True
 
     # --- pushed events --------------------------------------------------------------------------
-    async def events(self, *, after_id: int | None = None, poll_s: float = 0.25) -> AsyncIterator[str]:
-        """Lines to push to the allow-listed chats, from now on (or after ``after_id``), forever."""
+    async def events(self, *, after_id: int | None = None, poll_s: float = 0.25) -> AsyncIterator[tuple[int, str]]:
+        """``(audit id, line)`` to push to the allow-listed chats, from now on (or after ``after_id``)."""
         from engine.events import follow
 
         async for record in follow(self.engine, PUSH_KINDS, after_id=after_id, poll_s=poll_s):
             line = fmt.event_line(record)
             if line:
-                yield line
+                yield record["id"], line
+
+    async def start_push(self, targets: Callable[[], Iterable[Any]], send: Callable[[Any, str], Awaitable[Any]],
+                         *, poll_s: float = 0.25) -> asyncio.Task:
+        """Start sending every event line from now on to each of ``targets()`` with ``send``.
+
+        The cursor is taken before this returns, so nothing that happens after it is missed; a
+        failing database read is retried from the last line sent, a failing chat skips that chat.
+        """
+        cursor = await asyncio.to_thread(self.engine.audit.count)
+
+        async def run() -> None:
+            nonlocal cursor
+            while True:
+                try:
+                    async for record_id, line in self.events(after_id=cursor, poll_s=poll_s):
+                        for target in sorted(targets()):
+                            try:
+                                await send(target, line)
+                            except Exception as err:  # one unreachable chat must not silence the others
+                                log.warning("could not push to %s: %s", target, type(err).__name__)
+                        cursor = record_id
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a database hiccup must not end the pushes for the session
+                    log.exception("event push failed; retrying")
+                    await asyncio.sleep(2)
+
+        return asyncio.create_task(run())
 
     async def _charts(self, reply: fmt.Reply, calls: list[ToolCall]) -> fmt.Reply:
         if not self.charts:

@@ -158,29 +158,18 @@ class SlackBot:
                                                   title=reply.text.splitlines()[0][:120] if reply.text else "chart",
                                                   thread_ts=thread_ts)
 
-    async def _push(self, after_id: int) -> None:
-        while True:
-            try:
-                async for line in self.core.events(after_id=after_id, poll_s=self.push_poll_s):
-                    for channel in sorted(set(self.dms.values()) | self.channels):
-                        with contextlib.suppress(Exception):
-                            await self.app.client.chat_postMessage(channel=channel, text=line)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not end the pushes for the session
-                log.exception("event push failed; retrying")
-                after_id = await asyncio.to_thread(self.core.engine.audit.count)
-                await asyncio.sleep(2)
+    def _push_targets(self) -> set[str]:
+        return set(self.dms.values()) | self.channels
+
+    async def _push_line(self, channel: str, line: str) -> None:
+        await self.app.client.chat_postMessage(channel=channel, text=line)
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 3000) -> None:
         """Check the token (auth.test), start the push of events, then serve HTTP or Socket Mode."""
         auth = await self.app.client.auth_test()
         log.info("slack bot %s in team %s", auth.get("user"), auth.get("team"))
-        after = await asyncio.to_thread(self.core.engine.audit.count)
-        task = asyncio.create_task(self._push(after))
-        self._tasks.add(task)
+        self._tasks.add(await self.core.start_push(self._push_targets, self._push_line, poll_s=self.push_poll_s))
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

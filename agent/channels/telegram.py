@@ -72,8 +72,7 @@ class TelegramBot:
         """Connect (getMe), publish the command menu, start polling and the push of events."""
         await self.app.initialize()
         await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
-        after = await asyncio.to_thread(self.core.engine.audit.count)
-        self._push_task = asyncio.create_task(self._push(after))
+        self._push_task = await self.core.start_push(lambda: self.chats, self._push_line, poll_s=self.push_poll_s)
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
@@ -160,25 +159,12 @@ class TelegramBot:
             await self.app.bot.send_photo(chat_id, photo=reply.image, filename=reply.image_name,
                                           caption=reply.text.splitlines()[0][:200] if reply.text else None)
 
+    async def _push_line(self, chat_id: int, line: str) -> None:
+        await self.app.bot.send_message(chat_id, line)
+
     def _remember(self, user_id: int, chat_id: int) -> None:
         if self.core.is_allowed(user_id):
             self.chats.add(chat_id)
-
-    async def _push(self, after_id: int) -> None:
-        """Follow the engine's events and tell the allow-listed chats, one short line each."""
-        while True:
-            try:
-                async for line in self.core.events(after_id=after_id, poll_s=self.push_poll_s):
-                    for chat in sorted(self.chats):
-                        with contextlib.suppress(Exception):
-                            await self.app.bot.send_message(chat, line)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not end the pushes for the session
-                log.exception("event push failed; retrying")
-                after_id = await asyncio.to_thread(self.core.engine.audit.count)
-                await asyncio.sleep(2)
 
 
 class _RedactToken(logging.Filter):

@@ -21,9 +21,10 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.loopback.http_base import QuietHandler, serve
 
 TEAM, BOT_USER, BOT_ID = "T0LOOP", "U0BOT", "B0BOT"
 
@@ -150,26 +151,15 @@ class SlackAPI:
     def __enter__(self) -> SlackAPI:
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def handle(self) -> None:
-                try:
-                    super().handle()
-                except (ConnectionResetError, BrokenPipeError):  # a client gave up (bot stopping)
-                    pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 url = urlsplit(self.path)
                 if url.path.startswith("/upload/"):
                     ok = api.upload(url.path.rsplit("/", 1)[1], raw)
-                    return self._send(200 if ok else 404, b"OK - " + str(len(raw)).encode(), "text/plain")
+                    return self.reply(200 if ok else 404, b"OK - " + str(len(raw)).encode(), "text/plain")
                 if not url.path.startswith("/api/"):
-                    return self._send(404, b"not found", "text/plain")
+                    return self.reply(404, b"not found", "text/plain")
                 params: dict[str, Any] = dict(parse_qsl(url.query))
                 ctype = self.headers.get("Content-Type", "")
                 if ctype.startswith("application/json"):
@@ -178,19 +168,9 @@ class SlackAPI:
                     params.update(parse_qsl(raw.decode()))
                 auth = self.headers.get("Authorization", "")
                 token = auth[7:] if auth.startswith("Bearer ") else params.pop("token", None)
-                body = api.handle(url.path[len("/api/"):], params, token)
-                self._send(200, json.dumps(body).encode(), "application/json")
+                self.reply(200, json.dumps(api.handle(url.path[len("/api/"):], params, token)).encode())
 
-            def _send(self, status: int, data: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def __exit__(self, *exc: Any) -> None:

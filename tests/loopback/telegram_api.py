@@ -23,9 +23,10 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.loopback.http_base import QuietHandler, serve
 
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
 
@@ -218,18 +219,7 @@ class TelegramAPI:
     def __enter__(self) -> TelegramAPI:
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def handle(self) -> None:
-                try:
-                    super().handle()
-                except (ConnectionResetError, BrokenPipeError):  # a client gave up (bot stopping)
-                    pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.do_POST()
 
@@ -250,20 +240,9 @@ class TelegramAPI:
                 self._send(200, {"ok": True, "result": result})
 
             def _send(self, status: int, payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up a long poll
-                    pass
+                self.reply(status, json.dumps(payload).encode())
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = serve(Handler)
         return self
 
     def __exit__(self, *exc: Any) -> None:
