@@ -30,6 +30,10 @@ def test_chain_table_then_confirmed_iron_condor_fills(servers, page):
     server = servers["default"]
     login(page, server.url)
     assert page.locator("#smart0dte-mode-banner").inner_text() == "PAPER TRADING"
+    for starter in ("SPY 0DTE chain", "Paper iron condor", "Backtest", "Portfolio this week", "Wash sales this year"):
+        page.get_by_text(starter, exact=True).first.wait_for()
+    page.locator("#chat-input").wait_for(state="visible")
+    page.wait_for_timeout(1_000)  # only for the picture: the welcome screen fades in
     shot(page, "1-logged-in")
 
     send(page, "Show me the SPY 0DTE chain near the money")
