@@ -270,8 +270,13 @@ def slack_blocks(reply: Reply, *, done: str | None = None) -> list[dict]:
              "text": {"type": "plain_text", "text": b.label},
              **({"style": "primary"} if b.action == "confirm" else {"style": "danger"})} for b in reply.buttons]})
     if done:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(done)}]})
+        blocks.append(slack_note(done))
     return blocks
+
+
+def slack_note(text: str) -> dict:
+    """A small context line under a message (who pressed what, and what came of it)."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(slack_escape(text))}]}
 
 
 def _cut(text: str, reserve: int = 0) -> str:

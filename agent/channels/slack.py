@@ -113,16 +113,17 @@ class SlackBot:
             refusal = self.core.refuse(user, f"button {verb}")
             await self.app.client.chat_postEphemeral(channel=channel, user=user, text=refusal.text)
             return
-        original = fmt.Reply(message.get("text") or "")
+        text, kept = message.get("text") or "", _without_actions(message.get("blocks"))
         with contextlib.suppress(Exception):  # spend the buttons first: a second press finds none
-            await self.app.client.chat_update(channel=channel, ts=message["ts"], text=original.text,
-                                              blocks=_without_actions(message.get("blocks")) or
-                                              fmt.slack_blocks(original, done="⏳ working…"))
-        reply, _spent = await self.core.press(user, verb, str(action.get("value") or ""))
-        done = f"{reply.text} (<@{user}>)"
-        await self.app.client.chat_update(channel=channel, ts=message["ts"], text=f"{original.text}\n{reply.text}",
-                                          blocks=[*_without_actions(message.get("blocks")),
-                                                  *fmt.slack_blocks(fmt.Reply(""), done=done)[1:]])
+            await self.app.client.chat_update(channel=channel, ts=message["ts"], text=text,
+                                              blocks=[*kept, fmt.slack_note("⏳ working…")])
+        reply, spent = await self.core.press(user, verb, str(action.get("value") or ""))
+        if not spent:  # e.g. a double tap while the first is being handled: tell only the presser
+            await self.app.client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
+            return
+        # Slack renders <@U…> as the person's name: who pressed is part of the record in the chat.
+        await self.app.client.chat_update(channel=channel, ts=message["ts"], text=f"{text}\n{reply.text}",
+                                          blocks=[*kept, fmt.slack_note(reply.text), _pressed_by(user)])
 
     async def _on_error(self, error: Exception, body: dict) -> None:
         """A listener crashed: log it, and tell the person in words rather than leave them waiting."""
@@ -199,6 +200,10 @@ class SlackBot:
     def run(self, host: str = "127.0.0.1", port: int = 3000) -> None:
         """Serve until Ctrl-C or SIGTERM (the ``smart0dte slack`` command)."""
         serve_forever(lambda: self.start(host, port), self.stop)
+
+
+def _pressed_by(user: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"pressed by <@{user}>"}]}
 
 
 def _without_actions(blocks: list[dict] | None) -> list[dict]:

@@ -129,8 +129,8 @@ class TelegramBot:
         if message is not None:  # spend the buttons first: a second press finds none
             with contextlib.suppress(Exception):
                 await query.edit_message_reply_markup(reply_markup=None)
-        reply, _spent = await self.core.press(query.from_user.id, action, key)
-        if message is not None and getattr(message, "text", None):
+        reply, spent = await self.core.press(query.from_user.id, action, key)
+        if spent and message is not None and getattr(message, "text", None):
             who = html.escape(query.from_user.first_name or str(query.from_user.id))
             text = f"{html.escape(message.text)}\n\n<b>{html.escape(reply.text)}</b> ({who})"
             with contextlib.suppress(Exception):
