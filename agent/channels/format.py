@@ -217,8 +217,9 @@ def event_line(record: dict) -> str | None:
     if kind == "order.fill":
         legs = ", ".join(f"{x.get('side')} {x.get('quantity')}× {x.get('symbol')} @ {answers.px(x.get('price'))}"
                          for x in d.get("legs") or [])
-        return (f"💰 {ledger} fill: order {d.get('order_id')} {d.get('quantity')} @ net "
-                f"{answers.px(d.get('net_price'))} ({legs}); fees {answers.money(_sum(d, 'commission', 'fees'))}.")
+        net = float(d.get("net_price") or 0)  # signed per share: > 0 paid (debit), < 0 received (credit)
+        return (f"💰 {ledger} fill: order {d.get('order_id')} {d.get('quantity')} @ {'credit' if net < 0 else 'debit'} "
+                f"{answers.px(abs(net))} ({legs}); fees {answers.money(_sum(d, 'commission', 'fees'))}.")
     if kind == "order.state":
         if str(d.get("to")) in _QUIET_STATES:
             return None  # the fill line (or nothing at all) says it better

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime
 
 import httpx
 import pytest
 
 from agent.channels.slack import SlackBot
+from engine.core.clock import NY
+from engine.execution.monitor import PositionMonitor
 from tests.integration.bots.conftest import ORDER_TEXT, kinds, quoted_bid_ask
 from tests.loopback.slack_api import (
     SlackAPI,
@@ -96,6 +99,12 @@ async def test_order_is_confirmed_only_by_its_button_and_the_fill_is_pushed(slac
     await post(press)  # the same press again (a replayed payload)
     await wait_for(api, lambda m: m["ts"] == staged["ts"] and "be used any more" in m["text"])
     assert len(kinds(engine, "order.confirmed")) == 1 and len(await engine.positions("paper")) == 1
+
+    # the engine's own 0DTE auto-flatten (its position monitor at 15:55 ET) is pushed with its fill
+    await PositionMonitor(engine.execution, "paper").flatten_expiring(datetime(2026, 11, 20, 15, 55, tzinfo=NY))
+    await wait_for(api, lambda m: m["text"].startswith("🔔 Auto-flatten on PAPER") and positions[0]["symbol"] in m["text"])
+    await wait_for(api, lambda m: "fill: order FLAT-" in m["text"] and "@ credit" in m["text"])
+    assert await engine.positions("paper") == []
 
 
 async def test_stranger_is_refused_and_nothing_runs(slack, engine):

@@ -81,7 +81,9 @@ def test_event_lines():
         "order_id": "T1", "quantity": 1, "net_price": "0.67", "commission": "1.00", "fees": "0.04",
         "legs": [{"symbol": "SPY261120C00652000", "side": "buy", "quantity": 1, "price": "0.67"}]}}
     line = fmt.event_line(fill)
-    assert "PAPER fill" in line and "SPY261120C00652000 @ 0.67" in line and "$1.04" in line
+    assert "PAPER fill: order T1 1 @ debit 0.67" in line and "SPY261120C00652000 @ 0.67" in line and "$1.04" in line
+    sold = fmt.event_line({**fill, "data": {**fill["data"], "net_price": "-0.65"}})
+    assert "@ credit 0.65" in sold
     assert fmt.event_line({"kind": "order.state", "data": {"to": "accepted"}}) is None
     rejected = fmt.event_line({"kind": "order.state", "ledger": "live", "data": {"order_id": "T2", "to": "rejected",
                                                                                  "reason": "collar"}})
