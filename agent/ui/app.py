@@ -287,6 +287,12 @@ async def on_confirm(action: cl.Action) -> None:
         desk: TicketDesk = cl.user_session.get("desk")
         await _retire_buttons(key)  # first: a second click has nothing to press
         ledger = await engine().trading_mode()
+        pending = desk.get(key)
+        if pending is not None and pending.get("ledger") == "live" and not await _typed_live_ok(pending):
+            outcome = await desk.cancel(key, engine(), _person())
+            await cl.Message(content="LIVE order not confirmed (the ticket id was not typed). " + outcome.markdown,
+                             author="Smart-0DTE").send()
+            return
         outcome = await desk.confirm(key, engine(), _person(), ledger)
         content = outcome.markdown
         if outcome.ok:
@@ -294,6 +300,15 @@ async def on_confirm(action: cl.Action) -> None:
         await cl.Message(content=content, author="Smart-0DTE").send()
     except Exception as err:
         await _error(err)
+
+
+async def _typed_live_ok(pending: dict) -> bool:
+    """A LIVE ticket needs more than a click: the person types its id (as in the terminal chat)."""
+    ticket = str(pending.get("ticket_id"))
+    reply = await cl.AskUserMessage(content=f"**LIVE order with real money.** Type the ticket id `{ticket}` to send it; "
+                                            "anything else cancels.", author="Smart-0DTE",
+                                    timeout=engine().settings.ticket_ttl_seconds).send()
+    return bool(reply) and str(reply.get("output", "")).strip() == ticket
 
 
 @cl.action_callback("smart0dte_cancel")

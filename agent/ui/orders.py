@@ -43,6 +43,10 @@ class TicketDesk:
     def __contains__(self, key: str) -> bool:
         return key in self._pending
 
+    def get(self, key: str) -> dict | None:
+        """The pending item behind ``key`` (still undecided), or ``None``."""
+        return self._pending.get(key)
+
     async def confirm(self, key: str, engine: Any, person: Principal, ledger: str = "paper") -> Outcome:
         pending = self._pending.pop(key, None)
         if pending is None:

@@ -88,8 +88,11 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def servers(chromium_path):
-    """Two apps started together: default ticket TTL, and a 5-second TTL for the expiry test."""
-    started = {"default": AppServer("default"), "ttl5": AppServer("ttl5", SMART0DTE_TICKET_TTL_SECONDS="5")}
+    """Two apps started together: default settings, and one with a 5-second ticket TTL and live trading
+    armed (a live broker named but never contacted: only the mode switch is exercised there)."""
+    started = {"default": AppServer("default"),
+               "ttl5": AppServer("ttl5", SMART0DTE_TICKET_TTL_SECONDS="5", SMART0DTE_LIVE_TRADING="armed",
+                                 SMART0DTE_LIVE_BROKER="ib")}
     try:
         for server in started.values():
             server.wait_ready()

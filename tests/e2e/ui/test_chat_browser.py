@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from engine.settings import load_settings
 from tests.e2e.ui.conftest import login, send, shot, ticket_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -99,23 +100,48 @@ def test_expired_ticket_is_refused(servers, page):
     shot(page, "3-expired-refused")
 
 
-def test_switching_to_live_is_a_persons_typed_action_and_refused_while_disarmed(servers, page):
-    server = servers["ttl5"]
-    login(page, server.url)
-    send(page, "switch to live trading")  # words ask nothing of the engine: the model cannot switch modes
-    page.locator("#smart0dte-mode-banner").wait_for()
+def _switch(page, mode: str, typed: str = "") -> None:
     page.click("#chat-settings-open-modal")
     page.click("#mode")
-    page.get_by_role("option", name="live").click()
-    page.fill("#typed", "LIVE")
-    shot(page, "4-settings-panel")
+    page.get_by_role("option", name=mode, exact=True).click()
+    page.fill("#typed", typed)
+    if typed == "LIVE":
+        shot(page, "4-settings-panel")
     page.click("#confirm")
+
+
+def test_switching_to_live_is_a_persons_typed_action(servers, page):
+    server = servers["ttl5"]  # started with live trading armed and a live broker named
+    login(page, server.url)
+    send(page, "switch to live trading")  # words ask nothing of the engine: the model cannot switch modes
+    page.get_by_text(re.compile(r"can.t switch", re.I)).first.wait_for()
+    assert page.locator("#smart0dte-mode-banner").inner_text() == "PAPER TRADING"
+
+    _switch(page, "live", "live")  # not the word LIVE
     refused = page.get_by_text(re.compile(r"Trading mode unchanged"))
     refused.wait_for()
     why = refused.locator("xpath=..").inner_text()
-    assert "(PAPER)" in why and ("disarmed" in why or "live" in why.lower()), why
-    assert page.locator("#smart0dte-mode-banner").inner_text() == "PAPER TRADING"
-    shot(page, "4-live-refused")
+    assert "(PAPER)" in why and "typed confirmation LIVE" in why, why
+
+    _switch(page, "live", "LIVE")
+    page.get_by_text(re.compile(r"Trading mode is now")).first.wait_for()
+    page.wait_for_function("document.getElementById('smart0dte-mode-banner').dataset.mode === 'LIVE'")
+    assert page.locator("#smart0dte-mode-banner").inner_text().startswith("LIVE TRADING")
+    shot(page, "4-live-mode")
+
+    _switch(page, "paper")
+    page.get_by_text(re.compile(r"Trading mode is now")).nth(1).wait_for()
+    page.wait_for_function("document.getElementById('smart0dte-mode-banner').dataset.mode === 'PAPER'")
+
+    from engine.store.audit import AuditLog
+    from engine.store.db import Database
+
+    db = Database(load_settings(home=server.home))  # the server's own audit log, read from outside
+    try:
+        switches = [(r["actor"], r["data"]["to"]) for r in AuditLog(db).tail(200, kind="mode.switch")]
+    finally:
+        db.dispose()
+    assert switches[-2:] == [("person:demo@web", "live"), ("person:demo@web", "paper")], switches
 
 
 def test_history_resumes_with_its_chart_and_delete_removes_it(servers, page):
