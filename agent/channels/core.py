@@ -109,7 +109,7 @@ class ChannelCore:
                 result.pending_confirmation = {**result.pending_confirmation, "key": key}
             self._pending[key] = result.pending_confirmation
         reply = fmt.reply_for_result(result)
-        return await self._charts(reply, result.tool_calls)
+        return self._charts(reply, result.tool_calls)
 
     def _assistant(self, user_id: str) -> Any:
         from agent.core import Assistant
@@ -140,7 +140,7 @@ class ChannelCore:
         call = await self.run_tool(user_id, tool, args)
         if not call.ok:
             return fmt.error_reply(call.error or {}, self.surface)  # type: ignore[arg-type]
-        return await self._charts(fmt.reply_for_call(call), [call])
+        return self._charts(fmt.reply_for_call(call), [call])
 
     async def run_tool(self, user_id: Any, name: str, args: dict) -> ToolCall:
         """Run a read tool as the person themselves (a command is the person's own request)."""
@@ -235,10 +235,17 @@ class ChannelCore:
 
         return asyncio.create_task(run())
 
-    async def _charts(self, reply: fmt.Reply, calls: list[ToolCall]) -> fmt.Reply:
-        if not self.charts:
-            return reply
-        return await fmt.attach_chart(reply, calls, self.engine.settings.backtest.browser_path)
+    def _charts(self, reply: fmt.Reply, calls: list[ToolCall]) -> fmt.Reply:
+        if self.charts:
+            reply.charts = [c for c in calls if fmt.drawable(c)]
+        return reply
+
+    async def picture(self, reply: fmt.Reply) -> tuple[bytes, str] | str | None:
+        """The chart of ``reply`` (PNG bytes and a file name), a sentence if it can't be drawn, or
+        ``None``. Adapters call it after sending the text: drawing takes Chromium a few seconds."""
+        if not reply.charts:
+            return None
+        return await fmt.chart_image(reply.charts, self.engine.settings.backtest.browser_path)
 
 
 def _confirmed_line(pending: dict, out: dict) -> str:

@@ -42,10 +42,9 @@ class Reply:
 
     text: str
     table: str | None = None
-    image: bytes | None = None
-    image_name: str = "chart.png"
     buttons: list[Button] = field(default_factory=list)
     ok: bool = True
+    charts: list[ToolCall] = field(default_factory=list)  # outputs to draw after the text is sent
 
     def plain(self) -> str:
         """Everything as plain text (notifications, logs, surfaces without markup)."""
@@ -115,12 +114,13 @@ def reply_for_call(call: ToolCall) -> Reply:
 
 # --- charts → PNG -----------------------------------------------------------------------------------
 def chart_for(call: ToolCall) -> Any | None:
-    """A plotly figure for outputs that are charts (chain smile, payoff at expiry), else ``None``."""
+    """A plotly figure for outputs that are charts (chain smile, payoff at expiry, backtest equity),
+    else ``None``."""
+    out = call.output or {}
+    if not call.ok or not (out.get("rows") or out.get("curve") or out.get("equity_curve")):
+        return None
     import plotly.graph_objects as go
 
-    out = call.output or {}
-    if not call.ok:
-        return None
     if call.name == "chain" and out.get("rows"):
         fig = go.Figure()
         for right, name in (("c", "calls"), ("p", "puts")):
@@ -129,17 +129,31 @@ def chart_for(call: ToolCall) -> Any | None:
             fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers", name=name))
         if out.get("spot") is not None:
             fig.add_vline(x=out["spot"], line_dash="dot", annotation_text=f"spot {out['spot']:.2f}")
-        fig.update_layout(title=f"{out['underlying']} {out['expiry']} implied volatility by strike",
-                          xaxis_title="strike", yaxis_title="IV %")
-        return fig
+        return fig.update_layout(title=f"{out['underlying']} {out['expiry']} implied volatility by strike",
+                                 xaxis_title="strike", yaxis_title="IV %")
     if call.name == "strategy_payoff" and out.get("curve"):
         fig = go.Figure(go.Scatter(x=[p["spot"] for p in out["curve"]], y=[p["pnl"] for p in out["curve"]],
                                    mode="lines", name="P&L at expiry"))
         fig.add_hline(y=0, line_color="gray")
-        fig.update_layout(title=f"{out['strategy']} on {out['underlying']}: P&L at expiry",
-                          xaxis_title="spot", yaxis_title="P&L $")
-        return fig
+        return fig.update_layout(title=f"{out['strategy']} on {out['underlying']}: P&L at expiry",
+                                 xaxis_title="spot", yaxis_title="P&L $")
+    if call.name == "backtest" and out.get("equity_curve"):
+        fig = go.Figure(go.Scatter(x=[p["date"] for p in out["equity_curve"]],
+                                   y=[p["equity"] for p in out["equity_curve"]], mode="lines", name="equity"))
+        return fig.update_layout(title=f"Backtest {out['strategy']} on {out['underlying']}: equity",
+                                 xaxis_title="date", yaxis_title="equity $")
     return None
+
+
+def drawable(call: ToolCall) -> bool:
+    """Whether :func:`chart_image` has something to show for ``call`` (cheap: nothing is drawn)."""
+    out = call.output or {}
+    if not call.ok:
+        return False
+    if call.name == "backtest" and out.get("png") and Path(out["png"]).is_file():
+        return True
+    return call.name in ("chain", "strategy_payoff", "backtest") and bool(
+        out.get("rows") or out.get("curve") or out.get("equity_curve"))
 
 
 def render_png(fig: Any, browser: Path) -> bytes:
@@ -151,28 +165,23 @@ def render_png(fig: Any, browser: Path) -> bytes:
         return path.read_bytes()
 
 
-async def attach_chart(reply: Reply, calls: list[ToolCall], browser: Path) -> Reply:
-    """Attach the first chart among ``calls`` (an existing backtest PNG, or one rendered now).
-
-    A chart that cannot be drawn costs the person only the picture: the reply says so in one line.
-    """
+async def chart_image(calls: list[ToolCall], browser: Path) -> tuple[bytes, str] | str | None:
+    """The first chart among ``calls`` as ``(png bytes, file name)`` — a backtest's own PNG, or one
+    drawn now in a worker thread — or a sentence saying why it could not be drawn, or ``None``."""
     from engine.backtest.report import PngExportError
 
     for call in calls:
         png = (call.output or {}).get("png") if call.ok and call.name == "backtest" else None
         if png and Path(png).is_file():
-            reply.image, reply.image_name = Path(png).read_bytes(), Path(png).name
-            return reply
+            return Path(png).read_bytes(), Path(png).name
         fig = chart_for(call)
         if fig is None:
             continue
         try:
-            reply.image = await asyncio.to_thread(render_png, fig, browser)
-            reply.image_name = f"{call.name}.png"
+            return await asyncio.to_thread(render_png, fig, browser), f"{call.name}.png"
         except PngExportError as err:
-            reply.text += f"\n(The chart could not be drawn: {err.args[0] if err.args else err}.)"
-        return reply
-    return reply
+            return f"(The chart could not be drawn: {err.args[0] if err.args else err}.)"
+    return None
 
 
 # --- errors a person understands --------------------------------------------------------------------

@@ -154,10 +154,13 @@ class SlackBot:
         """Block Kit message (text fallback for notifications), then the chart as an uploaded file."""
         await self.app.client.chat_postMessage(channel=channel, text=reply.plain()[:3000], blocks=fmt.slack_blocks(reply),
                                                thread_ts=thread_ts, unfurl_links=False)
-        if reply.image:
-            await self.app.client.files_upload_v2(channel=channel, content=reply.image, filename=reply.image_name,
+        picture = await self.core.picture(reply)
+        if isinstance(picture, tuple):
+            await self.app.client.files_upload_v2(channel=channel, content=picture[0], filename=picture[1],
                                                   title=reply.text.splitlines()[0][:120] if reply.text else "chart",
                                                   thread_ts=thread_ts)
+        elif picture:
+            await self.app.client.chat_postMessage(channel=channel, text=picture, thread_ts=thread_ts)
 
     def _push_targets(self) -> set[str]:
         return set(self.dms.values()) | self.channels

@@ -155,9 +155,12 @@ class TelegramBot:
                                             for b in reply.buttons]])
         await self.app.bot.send_message(chat_id, fmt.telegram_html(reply), parse_mode=ParseMode.HTML,
                                         reply_markup=markup)
-        if reply.image:
-            await self.app.bot.send_photo(chat_id, photo=reply.image, filename=reply.image_name,
+        picture = await self.core.picture(reply)
+        if isinstance(picture, tuple):
+            await self.app.bot.send_photo(chat_id, photo=picture[0], filename=picture[1],
                                           caption=reply.text.splitlines()[0][:200] if reply.text else None)
+        elif picture:
+            await self.app.bot.send_message(chat_id, picture)
 
     async def _push_line(self, chat_id: int, line: str) -> None:
         await self.app.bot.send_message(chat_id, line)

@@ -132,3 +132,22 @@ def test_telegram_token_never_reaches_the_log(caplog):
         logging.getLogger("httpx").info('HTTP Request: POST %s "HTTP/1.1 200 OK"',
                                         "https://api.telegram.org/bot123:very-secret/getUpdates")
     assert "very-secret" not in caplog.text and "<bot-token>" in caplog.text
+
+
+def test_charts_are_figures_of_the_tools_own_series():
+    payoff = ToolCall("strategy_payoff", {}, ok=True, output={
+        "strategy": "iron_condor", "underlying": "SPY", "curve": [{"spot": 640, "pnl": -400}, {"spot": 650, "pnl": 100}]})
+    fig = fmt.chart_for(payoff)
+    assert list(fig.data[0].x) == [640, 650] and list(fig.data[0].y) == [-400, 100]
+    chain = ToolCall("chain", {}, ok=True, output=chain_output(range(649, 652)))
+    smile = fmt.chart_for(chain)
+    assert [t.name for t in smile.data] == ["calls", "puts"] and list(smile.data[0].y) == pytest.approx([21, 20, 21])
+    assert fmt.drawable(chain) and fmt.drawable(payoff)
+    assert not fmt.drawable(ToolCall("quote", {}, ok=True, output={"symbol": "SPY"}))
+    assert not fmt.drawable(ToolCall("chain", {}, ok=False, error={"type": "no_data"}))
+
+
+async def test_a_chart_that_cannot_be_drawn_says_why(tmp_path):
+    chain = ToolCall("chain", {}, ok=True, output=chain_output(range(649, 652)))
+    said = await fmt.chart_image([chain], tmp_path / "no-chromium-here")
+    assert isinstance(said, str) and "could not be drawn" in said and "no Chromium" in said
