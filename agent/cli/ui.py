@@ -16,7 +16,7 @@ def ui(demo: bool = typer.Option(False, "--demo", help="Demo mode: account demo/
        host: str | None = typer.Option(None, "--host", help="Address to listen on (default SMART0DTE_UI_HOST, 127.0.0.1)"),
        port: int | None = typer.Option(None, "--port", min=1, max=65535,
                                        help="Port (default SMART0DTE_UI_PORT, 8000)")) -> None:
-    """Start the chat UI in the browser-facing web server (Chainlit)."""
+    """The web chat (Chainlit): prints its address and serves until Ctrl-C; never opens a browser."""
     from agent.ui.auth import NoUsers
     from agent.ui.launch import banner, prepare, serve
     from engine.settings import SettingsError, load_settings

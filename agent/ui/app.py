@@ -57,6 +57,15 @@ def engine() -> Any:
     return _engine
 
 
+@cl.on_app_shutdown
+async def close_engine() -> None:
+    """Ctrl-C / SIGTERM: the engine's feed, brokers and database connections close cleanly."""
+    global _engine
+    if _engine is not None:
+        engine_, _engine = _engine, None
+        await engine_.close()
+
+
 # --- login and persistence -------------------------------------------------------------------------
 @cl.password_auth_callback
 def password_login(username: str, password: str) -> cl.User | None:
@@ -227,7 +236,10 @@ async def _step_end(step: cl.Step, event: Event, ledger: str) -> None:
     step.output = render.tool_markdown(call.name, call.output, call.error)
     step.language = None
     if call.ok and call.output:
-        step.elements = await _charts(call.name, call.output, ledger)
+        try:
+            step.elements = await _charts(call.name, call.output, ledger)
+        except Exception:  # a chart is a bonus: the table above already shows the data
+            log.exception("chart for %s failed", call.name)
     await step.update()
 
 
