@@ -188,6 +188,14 @@ def _tax(o: dict, a: dict) -> str:
             f"{o['row_count']} Form 8949 rows. Paper trades are never included.")
 
 
+def _wash(o: dict, a: dict) -> str:
+    if o.get("wash_sale"):
+        return o.get("message") or (f"{o['side'].title()} {o['quantity']} {o['symbol']} at {px(o['price'])} would be a "
+                                    f"wash sale: {money(o.get('disallowed'))} of loss disallowed.")
+    return (f"No wash sale: {o['side']}ing {o['quantity']} {o['symbol']} at {px(o['price'])} would not disallow any "
+            f"loss in the {o['account']} account.")
+
+
 def _audit(o: dict, a: dict) -> str:
     rows = o.get("records") or []
     lines = [f"Last {len(rows)} audit record(s):"]
@@ -202,7 +210,8 @@ TEMPLATES: dict[str, Callable[[dict, dict], str]] = {
     "quote": _quote, "chain": _chain, "market_summary": _summary, "backtest": _backtest,
     "place_paper_order": _staged, "orders": _orders, "cancel_order": _cancel, "positions": _positions,
     "portfolio_greeks": _greeks, "pnl": _pnl, "risk_status": _risk, "signals": _signals,
-    "strategy_payoff": _payoff, "tax_summary": _tax, "audit_log": _audit,
+    "strategy_payoff": _payoff, "tax_summary": _tax, "wash_sale_check": _wash,
+    "audit_log": _audit,
 }
 
 

@@ -142,8 +142,11 @@ class Engine:
     async def tax_report(self, year: int, wash_sale_matching: str | None = None):
         return await self.tax.report(year, wash_sale_matching)
 
-    async def tax_whatif(self, symbol: str, quantity: int, price: Any, account: str = "live"):
-        return await self.tax.whatif(symbol, quantity, price, account)
+    async def tax_whatif(self, symbol: str, quantity: int, price: Any, account: str = "live", *,
+                         side: str = "SELL", wash_sale_matching: str | None = None):
+        """Would this trade be (or cause) a wash sale, as of the market clock's now?"""
+        return await self.tax.whatif(symbol, quantity, price, account, side=side, when=self.clock.now(),
+                                     wash_sale_matching=wash_sale_matching)
 
     async def close(self) -> None:
         """Stop feeds and release connections."""

@@ -16,7 +16,7 @@ TOOL_MODULES = ("tools.market", "tools.trading", "tools.portfolio", "tools.resea
 #: The contract's tool names, in the order surfaces list them.
 TOOL_NAMES = ("quote", "chain", "market_summary", "place_paper_order", "orders", "cancel_order",
               "positions", "portfolio_greeks", "pnl", "risk_status", "backtest", "strategy_payoff",
-              "signals", "tax_summary", "audit_log")
+              "signals", "tax_summary", "wash_sale_check", "audit_log")
 
 
 def load() -> Registry:

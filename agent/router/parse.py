@@ -82,6 +82,9 @@ def intent(t: str, e: Entities, today: date) -> str | None:
     option_words = _has(t, r"\b(?:call|put)\b|\d[cp]\b") or e.occ is not None
     if _has(t, r"\baudit\b|\bwhat did (?:the|you|my) (?:agent|assistant|bot)\b"):
         return "audit_log"
+    if _has(t, r"\bwash\b") and (e.occ or e.tickers) and _has(t, r"\b(?:sell|selling|sold|close|closing|buy|"
+                                                                 r"buying|rebuy|re-?enter|dump)\b"):
+        return "wash_sale_check"
     if _has(t, r"\b(?:tax|taxes|wash|s1256|8949|6781|schedule d|capital gains?|cost basis|irs)\b"):
         return "tax_summary"
     if _has(t, r"\bbacktest\b|\bwould (?:have|of) (?:done|performed|worked|made|returned)\b|\bhave done\b|"
@@ -371,6 +374,17 @@ def build_args(tool: str, t: str, raw: str, e: Entities, today: date, context: d
             args["wash_sale_matching"] = "underlying"
         elif _has(t, r"\b(?:identical|same contract|exact contract|1099)\b"):
             args["wash_sale_matching"] = "identical"
+        return args
+    if tool == "wash_sale_check":
+        args = {"symbol": e.occ or e.ticker}
+        if e.quantity:
+            args["quantity"] = e.quantity
+        if e.price is not None:
+            args["price"] = e.price
+        if _has(t, r"\b(?:buy|buying|rebuy|re-?enter)\b") and not _has(t, r"\b(?:sell|selling|close|closing)\b"):
+            args["side"] = "buy"
+        if _has(t, r"\bira\b"):
+            args["account"] = "ira"
         return args
     if tool == "positions":
         m = re.search(r"\b(paper|live)\b", t)

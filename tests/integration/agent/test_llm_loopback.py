@@ -28,7 +28,7 @@ async def test_question_tool_call_engine_answer_with_numbers(assistant, server, 
     assert first["stream"] is True and first["model"] == "gpt-4o-mini"
     names = {t["function"]["name"] for t in first["tools"]}
     assert {"quote", "chain", "place_paper_order", "backtest", "tax_summary"} <= names
-    assert "confirm" not in " ".join(names) and len(names) == 15
+    assert "confirm" not in " ".join(names) and len(names) == 16
     assert first["messages"][0]["role"] == "system" and "0DTE" in first["messages"][0]["content"]
     envelope = tool_messages(second)[0]["content"]
     assert envelope.startswith('<tool_output tool="quote" status="ok" trust="untrusted-data">')

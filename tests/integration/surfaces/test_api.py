@@ -26,6 +26,7 @@ BODIES = {
     "strategy_payoff": {"strategy": "iron_condor", "underlying": "SPY"},
     "signals": {"underlying": "SPY"},
     "tax_summary": {"year": 2026},
+    "wash_sale_check": {"symbol": "SPY261120C00650000", "quantity": 1, "price": 1.25},
     "audit_log": {"limit": 5},
 }
 

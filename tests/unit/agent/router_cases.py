@@ -215,6 +215,13 @@ CASES: list[tuple[str, str | None, dict]] = [
     ("tax summary 2025", "tax_summary", {"year": 2025}),
     ("my taxes for last year", "tax_summary", {"year": 2025}),
     ("wash sales 2026 with conservative matching", "tax_summary", {"year": 2026, "wash_sale_matching": "underlying"}),
+    # --- wash_sale_check --------------------------------------------------------------------------
+    ("would selling SPY250307C00510000 at 1.20 be a wash sale?", "wash_sale_check",
+     {"symbol": "SPY250307C00510000", "price": 1.2}),
+    ("wash sale check: sell 2 SPY250307C00510000 at 0.45", "wash_sale_check",
+     {"symbol": "SPY250307C00510000", "quantity": 2, "price": 0.45}),
+    ("if i buy back SPY250307C00510000 at 0.80 is that a wash sale", "wash_sale_check",
+     {"symbol": "SPY250307C00510000", "price": 0.8, "side": "buy"}),
     ("section 1256 gains this year", "tax_summary", {"year": 2026}),
     ("capital gains 2025 using identical matching", "tax_summary", {"year": 2025, "wash_sale_matching": "identical"}),
     ("how much tax do i owe", "tax_summary", {"year": 2026}),
