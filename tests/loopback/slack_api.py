@@ -309,6 +309,18 @@ def dm_event(user: str, text: str, channel: str | None = None) -> tuple[bytes, s
     return json.dumps(body).encode(), "application/json"
 
 
+def mention_event(user: str, text: str, channel: str = "C0TRADING") -> tuple[bytes, str]:
+    """An ``app_mention``: ``user`` wrote ``<@bot> text`` in ``channel`` (answered in a thread)."""
+    n = next(_EVENT_SEQ)
+    ts = f"{time.time():.6f}"
+    body = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0LOOP", "type": "event_callback",
+            "event_id": f"Ev{n:08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "event": {"type": "app_mention", "channel": channel, "user": user, "text": f"<@{BOT_USER}> {text}",
+                      "ts": ts, "event_ts": ts}}
+    return json.dumps(body).encode(), "application/json"
+
+
 def slash_command(user: str, command: str, text: str = "", channel: str = "C0TRADING") -> tuple[bytes, str]:
     form = {"token": "legacy", "team_id": TEAM, "team_domain": "loopback", "channel_id": channel,
             "channel_name": "trading", "user_id": user, "user_name": user.lower(), "command": command, "text": text,

@@ -19,6 +19,7 @@ from tests.loopback.slack_api import (
     SlackAPI,
     button_press,
     dm_event,
+    mention_event,
     signature,
     signed_headers,
     slash_command,
@@ -69,6 +70,15 @@ async def test_question_and_slash_commands_answer_with_the_tools_numbers(slack, 
     assert any(b["text"]["text"].startswith("```CALL bid/ask") for b in table["blocks"] if b.get("text"))
     png = await wait_for(api, lambda f: f.get("shared"), pool="files")
     assert png["data"].startswith(b"\x89PNG") and png["channel"] == "C0TRADING"
+
+    body = mention_event(ALLOWED, "what is my pnl today?")
+    await post(body)
+    answer = await wait_for(api, lambda m: m["text"].startswith("P&L today (paper)"))
+    assert answer["channel"] == "C0TRADING" and answer["thread_ts"] == json.loads(body[0])["event"]["ts"]
+    assert (await post(body)).status_code == 200  # Slack's retry of the same event is answered once
+    await post(dm_event(ALLOWED, "quote SPY"))
+    await wait_for(api, lambda m: len([x for x in api.messages.values() if "SPY: bid" in x["text"]]) == 2)
+    assert len([m for m in api.messages.values() if m["text"].startswith("P&L today")]) == 1
 
 
 async def test_order_is_confirmed_only_by_its_button_and_the_fill_is_pushed(slack, engine):
@@ -131,6 +141,9 @@ async def test_tampered_or_stale_signature_is_refused(slack, engine):
     stale = await post((body, ctype), timestamp=int(time.time()) - 3600)
     assert stale.status_code == 401, "a replayed old request is refused"
     assert (await engine.risk_status("paper"))["state"] == "active" and not kinds(engine, "kill_switch")
+    challenge = json.dumps({"token": "legacy", "challenge": "c-123", "type": "url_verification"}).encode()
+    r = await post((challenge, "application/json"))
+    assert r.status_code == 200 and "c-123" in r.text, "Slack's URL check is answered when signed"
     assert (await post((body, ctype))).status_code == 200  # the same request, signed properly, passes
     await until_halted(engine)
 
