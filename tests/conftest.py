@@ -59,3 +59,9 @@ def redis_url() -> str:
     if not _port_open("127.0.0.1", 6379):
         pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     return f"redis://127.0.0.1:6379/{15}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the browser's lifetime, which no asyncio test may share."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
