@@ -180,6 +180,8 @@ async def on_settings_update(values: dict) -> None:
     except Smart0DTEError as err:
         await cl.Message(content=f"**Trading mode unchanged** (**{current.upper()}**): {err.message}",
                          author="Smart-0DTE").send()
+    except Exception as err:
+        await _error(err)
     await _settings_panel(await e.trading_mode())
 
 

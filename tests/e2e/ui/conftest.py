@@ -8,7 +8,6 @@ clear message (`make browser` installs it). Screenshots go to tests/artifacts/ui
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -20,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "tests" / "artifacts" / "ui"
+from tests.e2e.ui.helpers import ARTIFACTS, ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -121,36 +120,3 @@ def page(browser, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
     context.close()
-
-
-def shot(page, name: str) -> None:
-    """Save a screenshot of what a person sees now."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
-def login(page, url: str, user: str = "demo", password: str = "demo") -> None:
-    page.goto(url + "/login")
-    page.fill("#email", user)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#chat-input")
-    page.get_by_text("SPY 0DTE chain").first.wait_for()  # starters shown: the chat session is connected
-
-
-def send(page, text: str) -> None:
-    """Type a message and send it; waits until it shows as the person's message."""
-    before = page.get_by_text(text, exact=True).count()
-    page.fill("#chat-input", text)
-    page.locator("#chat-submit").click()
-    page.wait_for_function(
-        "([t, n]) => [...document.querySelectorAll('body *')].filter(e => e.childElementCount === 0 && "
-        "e.textContent.trim() === t).length > n", arg=[text, before])
-
-
-def ticket_id(page) -> str:
-    """The id of the newest staged ticket shown on the page."""
-    text = page.get_by_text(re.compile(r"PAPER ticket")).last.inner_text()
-    found = re.findall(r"T[0-9A-F]{12}", text)
-    assert found, f"no ticket id in {text!r}"
-    return found[-1]

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from engine.settings import load_settings
-from tests.e2e.ui.conftest import login, send, shot, ticket_id
+from tests.e2e.ui.helpers import login, send, shot, ticket_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
