@@ -123,6 +123,8 @@ def write_app_root(app_root: Path, host: str, port: int) -> None:
     shutil.copyfile(REPO / "chainlit.md", app_root / "chainlit.md")
     for name in ("smart0dte.js", "smart0dte.css", "logo_light.svg", "logo_dark.svg"):
         shutil.copyfile(PACKAGE / "static" / name, app_root / "public" / name)
+    # The tab icon; Chainlit also shows it as the avatar of an author without a picture (our assistant).
+    shutil.copyfile(PACKAGE / "static" / "avatar.svg", app_root / "public" / "favicon.svg")
 
 
 def _write_translation(app_root: Path) -> None:
