@@ -13,6 +13,8 @@ channels where they used the bot.
 Settings: ``SMART0DTE_SLACK_BOT_TOKEN`` (xoxb-, required), ``SMART0DTE_SLACK_SIGNING_SECRET``
 (HTTP mode) or ``SMART0DTE_SLACK_APP_TOKEN`` (xapp-, Socket Mode), ``SMART0DTE_SLACK_ALLOWED_USERS``
 (JSON list of user ids like ``["U0123ABC"]``), ``SMART0DTE_SLACK_API_URL`` (another Web API base).
+The Slack app itself (slash commands, scopes, event subscriptions, interactivity) is created from
+``agent/channels/slack_manifest.json``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.channels import format as fmt
@@ -93,7 +96,7 @@ class SlackBot:
                                     thread_id=f"slack:{channel}:{thread or ''}")
         await self.send(channel, reply, thread_ts=thread)
 
-    async def _on_command(self, ack: Any, command: dict) -> None:
+    async def _on_command(self, ack: Any, command: dict, respond: Any) -> None:
         user, name = command.get("user_id"), command.get("command", "")
         if not self.core.is_allowed(user):
             await ack(self.core.refuse(user, name).text)  # only the stranger sees it (ephemeral)
@@ -101,7 +104,12 @@ class SlackBot:
         await ack()
         self._remember(user, command["channel_id"])
         reply = await self.core.command(user, name, command.get("text") or "")
-        await self.send(command["channel_id"], reply)
+        try:
+            await self.send(command["channel_id"], reply)
+        except SlackApiError as err:  # e.g. not_in_channel: answer through the command's response URL
+            log.warning("could not post to %s (%s); answering the command privately", command["channel_id"],
+                        err.response.get("error"))
+            await respond(text=reply.plain()[:3000], blocks=fmt.slack_blocks(reply))
 
     async def _on_button(self, ack: Any, body: dict, action: dict) -> None:
         await ack()

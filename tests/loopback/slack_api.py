@@ -39,6 +39,8 @@ class SlackAPI:
         self.calls: list[tuple[str, dict]] = []
         self.messages: dict[str, dict] = {}      # ts → message the bot posted (updated in place)
         self.ephemeral: list[dict] = []
+        self.responses: list[dict] = []          # bodies POSTed to a command's response URL
+        self.not_member: set[str] = set()        # channels the bot was never invited to
         self.files: dict[str, dict] = {}         # file id → {"name", "length", "data", "channel"}
         self._seq = 0
         self._cond = threading.Condition()
@@ -51,7 +53,7 @@ class SlackAPI:
         with self._cond:
             while True:
                 items = {"messages": lambda: list(self.messages.values()), "ephemeral": lambda: list(self.ephemeral),
-                         "files": lambda: list(self.files.values())}[pool]()
+                         "files": lambda: list(self.files.values()), "responses": lambda: list(self.responses)}[pool]()
                 for item in items:
                     if pred(item):
                         return item
@@ -100,6 +102,8 @@ class SlackAPI:
     def _m_chat_postMessage(self, p: dict) -> dict:
         if not p.get("text") and not p.get("blocks"):
             raise KeyError("text")
+        if p["channel"] in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
         ts = self._ts()
         blocks = p.get("blocks")
         msg = {"type": "message", "channel": p["channel"], "ts": ts, "text": p.get("text", ""), "user": BOT_USER,
@@ -158,6 +162,11 @@ class SlackAPI:
                 if url.path.startswith("/upload/"):
                     ok = api.upload(url.path.rsplit("/", 1)[1], raw)
                     return self.reply(200 if ok else 404, b"OK - " + str(len(raw)).encode(), "text/plain")
+                if url.path.startswith("/respond/"):
+                    with api._cond:
+                        api.responses.append(json.loads(raw or b"{}"))
+                        api._cond.notify_all()
+                    return self.reply(200, b"ok", "text/plain")
                 if not url.path.startswith("/api/"):
                     return self.reply(404, b"not found", "text/plain")
                 params: dict[str, Any] = dict(parse_qsl(url.query))
@@ -321,10 +330,11 @@ def mention_event(user: str, text: str, channel: str = "C0TRADING") -> tuple[byt
     return json.dumps(body).encode(), "application/json"
 
 
-def slash_command(user: str, command: str, text: str = "", channel: str = "C0TRADING") -> tuple[bytes, str]:
+def slash_command(user: str, command: str, text: str = "", channel: str = "C0TRADING",
+                  response_url: str = "https://hooks.slack.invalid/commands/1") -> tuple[bytes, str]:
     form = {"token": "legacy", "team_id": TEAM, "team_domain": "loopback", "channel_id": channel,
             "channel_name": "trading", "user_id": user, "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": "A0LOOP", "response_url": "https://hooks.slack.invalid/commands/1", "trigger_id": "1.2.3"}
+            "api_app_id": "A0LOOP", "response_url": response_url, "trigger_id": "1.2.3"}
     return urlencode(form).encode(), "application/x-www-form-urlencoded"
 
 

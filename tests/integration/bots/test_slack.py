@@ -71,6 +71,11 @@ async def test_question_and_slash_commands_answer_with_the_tools_numbers(slack, 
     png = await wait_for(api, lambda f: f.get("shared"), pool="files")
     assert png["data"].startswith(b"\x89PNG") and png["channel"] == "C0TRADING"
 
+    api.not_member.add("C0PRIVATE")  # a channel the bot was never invited to: the command answers privately
+    await post(slash_command(ALLOWED, "/risk", channel="C0PRIVATE", response_url=f"{api.root}/respond/1"))
+    private = await wait_for(api, lambda r: "Kill switch: active" in r.get("text", ""), pool="responses")
+    assert private["blocks"][0]["type"] == "section"
+
     body = mention_event(ALLOWED, "what is my pnl today?")
     await post(body)
     answer = await wait_for(api, lambda m: m["text"].startswith("P&L today (paper)"))

@@ -151,3 +151,15 @@ async def test_a_chart_that_cannot_be_drawn_says_why(tmp_path):
     chain = ToolCall("chain", {}, ok=True, output=chain_output(range(649, 652)))
     said = await fmt.chart_image([chain], tmp_path / "no-chromium-here")
     assert isinstance(said, str) and "could not be drawn" in said and "no Chromium" in said
+
+
+def test_the_slack_manifest_declares_every_slash_command_the_bot_serves():
+    import json
+    from pathlib import Path
+
+    from agent.channels import slack
+
+    manifest = json.loads((Path(slack.__file__).parent / "slack_manifest.json").read_text())
+    declared = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert declared == {f"/{c}" for c in slack.SLASH_COMMANDS}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
