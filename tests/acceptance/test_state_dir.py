@@ -1,0 +1,13 @@
+"""Issue 3 §2/§6: a fresh ``SMART0DTE_HOME`` is created on first use, also by calls that start together."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.xfail(reason="routed to storage: concurrent first use of a fresh HOME races the migrations "
+                          "('table ... already exists' traceback, exit 1)", strict=False)
+def test_concurrent_first_use_of_a_fresh_home(cli):
+    results = cli.many(*[("risk", "status", "--json")] * 3)
+    for res in results:
+        assert res.ok()["state"] == "active"
