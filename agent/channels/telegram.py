@@ -184,10 +184,12 @@ class _RedactToken(logging.Filter):
 
 
 def _hide_token_in_logs(token: str) -> None:
-    for name in ("httpx", "telegram", "telegram.ext"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
-            logger.addFilter(_RedactToken(token))
+    """Redact the token from httpx's own records and from everything reaching the root handlers
+    (a logger's filter does not apply to its children's records; a handler's filter sees them all)."""
+    targets: list[logging.Filterer] = [logging.getLogger("httpx"), *logging.getLogger().handlers]
+    for target in targets:
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in target.filters):
+            target.addFilter(_RedactToken(token))
 
 
 def from_settings(engine: Any) -> TelegramBot:

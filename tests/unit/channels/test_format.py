@@ -163,3 +163,23 @@ def test_the_slack_manifest_declares_every_slash_command_the_bot_serves():
     declared = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert declared == {f"/{c}" for c in slack.SLASH_COMMANDS}
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+
+
+def test_telegram_token_is_redacted_for_every_logger_reaching_the_root_handlers():
+    from agent.channels.telegram import _hide_token_in_logs
+
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        _hide_token_in_logs("555:child-secret")
+        logging.getLogger("telegram.ext.Updater").error("network error at /bot555:child-secret/getUpdates")
+    finally:
+        root.removeHandler(handler)
+    assert seen and all("child-secret" not in m for m in seen)
