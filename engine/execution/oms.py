@@ -18,6 +18,7 @@ Every transition is persisted (``order_events``) and audited.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from decimal import Decimal
@@ -28,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.core.errors import BrokerError, IllegalTransition, NotFound
 from engine.core.money import D
-from engine.execution.broker import BrokerOrder, Fill, OrderStatus, OrderUpdate
+from engine.execution.broker import BrokerOrder, Fill, OrderStatus, OrderType, OrderUpdate, TimeInForce
 from engine.execution.lifecycle import can_transition, status_after_fill
 from engine.execution.models import OrderEventRow, OrderRow, aware, utcnow
 from engine.portfolio.ledger import book_fill
@@ -51,9 +52,11 @@ def order_dict(r: OrderRow) -> dict:
 class OrderManager:
     """Orders of one ledger through one broker."""
 
-    def __init__(self, db: Any, audit: Any, broker: Any, ledger: str, *, market_now: Any = None) -> None:
+    def __init__(self, db: Any, audit: Any, broker: Any, ledger: str, *, market_now: Any = None,
+                 settle_s: float = 2.0) -> None:
         self.db, self.audit, self.broker, self.ledger = db, audit, broker, ledger
         self.market_now = market_now
+        self.settle_s = settle_s
 
     # --- transitions -----------------------------------------------------------------------------
     def _move(self, s: Any, row: OrderRow, new: OrderStatus, reason: str = "") -> bool:
@@ -135,7 +138,22 @@ class OrderManager:
             await self.apply_update(replace(ack, status=OrderStatus.ACCEPTED, filled_quantity=0))
         await self.pump()  # then the fills it queued, so the final acknowledgement finds them booked
         await self.apply_update(ack)
+        await self._settle(order)
         return self.get(order.client_order_id)
+
+    async def _settle(self, order: BrokerOrder) -> None:
+        """A real broker reports fills a moment after the acknowledgement: give an order that
+        should trade at once (market, IOC) up to ``settle_s`` to report them, so the caller sees
+        the outcome (the rest is booked whenever it arrives, or at the next reconciliation)."""
+        if getattr(self.broker, "fills_on_submit", False) or self.settle_s <= 0:
+            return
+        immediate = order.order_type is OrderType.MARKET or order.tif is TimeInForce.IOC
+        deadline = asyncio.get_running_loop().time() + (self.settle_s if immediate else self.settle_s / 4)
+        while asyncio.get_running_loop().time() < deadline:
+            if OrderStatus(self.get(order.client_order_id)["status"]).is_terminal:
+                return
+            await asyncio.sleep(0.05)
+            await self.pump()
 
     async def pump(self) -> int:
         """Apply the events a broker has queued (paper: synchronous; IB: the service's consumer)."""

@@ -79,6 +79,7 @@ class PaperBroker:
     ``clock``; ``option_close(order, now)`` (optional) returns when a DAY order expires."""
 
     name = "paper"
+    fills_on_submit = True  # marketable orders are filled inside submit(): nothing to wait for
 
     def __init__(self, db: Any, market: Any, *, fill_model: FillModel | None = None,
                  fees: FeeSchedule | None = None, account: str = "paper",
