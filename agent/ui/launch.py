@@ -121,7 +121,7 @@ def write_app_root(app_root: Path, host: str, port: int) -> None:
     (app_root / ".chainlit" / "config.toml").write_text(toml, encoding="utf-8")
     _write_translation(app_root)
     shutil.copyfile(REPO / "chainlit.md", app_root / "chainlit.md")
-    for name in ("smart0dte.js", "smart0dte.css", "logo_light.svg", "logo_dark.svg"):
+    for name in ("smart0dte.js", "smart0dte.css", "logo_light.svg", "logo_dark.svg", "theme.json"):
         shutil.copyfile(PACKAGE / "static" / name, app_root / "public" / name)
     # The tab icon; Chainlit also shows it as the avatar of an author without a picture (our assistant).
     shutil.copyfile(PACKAGE / "static" / "avatar.svg", app_root / "public" / "favicon.svg")
