@@ -29,7 +29,7 @@ class CrossedMarket:
         return Quote(symbol, 1.80, 1.85, self.clock.now(), 50, 50)
 
 
-async def main(symbol: str, barrier: str) -> None:
+async def main(barrier: str, symbol: str) -> None:
     market = CrossedMarket()
     db = Database(load_settings())
     broker = PaperBroker(db, market)

@@ -61,29 +61,11 @@ def test_head_row_deleted(audit, db):
 
 @pytest.mark.slow
 def test_concurrent_writers_in_separate_processes_never_fork_the_chain(audit, settings, fresh_home):
-    import os
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+    from tests.integration.execution.procs import run_together
 
     audit.append("start", actor="test", data={})  # tables exist before the race
-    root = Path(__file__).resolve().parents[3]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMART0DTE_")}
-    env.update({"SMART0DTE_HOME": str(fresh_home), "PYTHONPATH": str(root)})
-    if settings.database_url:
-        env.update({"SMART0DTE_DATABASE_URL": settings.database_url,
-                    "SMART0DTE_DATABASE_SCHEMA_PREFIX": settings.database_schema_prefix})
-    gate = fresh_home / "audit-gate"
-    gate.mkdir(parents=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.integration.execution.audit_child", str(gate), "40"],
-                              cwd=root, env=env, stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    deadline = time.time() + 90
-    while len(list(gate.glob("ready-*"))) < 3 and time.time() < deadline and all(p.poll() is None for p in procs):
-        time.sleep(0.01)
-    (gate / "go").touch()
-    errs = [p.communicate(timeout=120)[1] for p in procs]
-    assert all(p.returncode == 0 for p in procs), [e[-800:] for e in errs]
+    results = run_together("tests.integration.execution.audit_child", ["40"], 3, fresh_home, settings)
+    assert all(code == 0 for code, _, _ in results), [err[-800:] for _, _, err in results]
     assert audit.verify() == (True, None, "121 records intact")
     actors = {r["actor"] for r in audit.tail(121) if r["kind"] == "race"}
     assert len(actors) == 3

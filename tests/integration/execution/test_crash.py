@@ -6,11 +6,9 @@ order in the broker's state, every broker execution booked exactly once, positio
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,8 +16,7 @@ from sqlalchemy import func, select
 from engine.core.errors import TicketError
 from engine.core.principal import Principal
 from engine.execution.models import BrokerExecRow, BrokerOrderRow, FillRow, OrderRow, TradeRow
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.integration.execution.procs import ROOT, child_env
 
 
 @pytest.fixture
@@ -28,8 +25,7 @@ def backend():
 
 
 def run_child(point: str, env_home) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMART0DTE_")}
-    env.update({"SMART0DTE_HOME": str(env_home), "PYTHONPATH": str(ROOT)})
+    env = child_env(env_home)
     proc = subprocess.run([sys.executable, "-m", "tests.integration.execution.crash_child", point], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]

@@ -114,28 +114,12 @@ async def test_resting_limit_is_not_filled_by_an_unrelated_move(broker, market):
 
 @pytest.mark.slow
 async def test_two_engines_polling_one_resting_order_fill_it_once(broker, market, fresh_home, db):
-    import os
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+    from tests.integration.execution.procs import run_together
 
     market.set_book(CALL, 2.00, 2.10)
     await broker.submit(order("K", 3, limit="1.90"))
-    root = Path(__file__).resolve().parents[3]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMART0DTE_")}
-    env.update({"SMART0DTE_HOME": str(fresh_home), "PYTHONPATH": str(root)})
-    gate = fresh_home / "gate"
-    gate.mkdir()
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.integration.execution.poll_child", CALL, str(gate)],
-                              cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
-    deadline = time.time() + 90
-    while len(list(gate.glob("ready-*"))) < 4 and time.time() < deadline and all(p.poll() is None for p in procs):
-        time.sleep(0.01)
-    (gate / "go").touch()  # all four warmed up: release them together
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
-    assert sorted(int(o[0].strip()) for o in outs) == [0, 0, 0, 1]
+    results = run_together("tests.integration.execution.poll_child", [CALL], 4, fresh_home)
+    assert all(code == 0 for code, _, _ in results), [err[-500:] for _, _, err in results]
+    assert sorted(int(out.strip()) for _, out, _ in results) == [0, 0, 0, 1]
     fills = await broker.executions()
     assert len(fills) == 1 and fills[0].quantity == 3 and fills[0].net_price == D("1.90")
