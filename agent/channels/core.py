@@ -74,6 +74,7 @@ class ChannelCore:
         self.registry = load_tools()
         self._assistants: dict[str, Any] = {}
         self._pending: dict[str, dict] = {}   # button key → pending confirmation
+        self._owner: dict[str, str] = {}      # button key → the user it was staged for
         self._busy: set[str] = set()          # keys being confirmed/cancelled right now (double taps)
 
     # --- who ------------------------------------------------------------------------------------
@@ -108,6 +109,7 @@ class ChannelCore:
                 key = "d" + secrets.token_hex(6)
                 result.pending_confirmation = {**result.pending_confirmation, "key": key}
             self._pending[key] = result.pending_confirmation
+            self._owner[key] = str(user_id)
         reply = fmt.reply_for_result(result)
         return self._charts(reply, result.tool_calls)
 
@@ -181,6 +183,9 @@ class ChannelCore:
             return fmt.Reply("That request has expired; ask again.", ok=False), True
         if key in self._busy:
             return fmt.Reply("Already on it: that ticket is being handled.", ok=False), False
+        if self._owner.get(key, str(user_id)) != str(user_id):  # in a group: someone else's ticket
+            return fmt.Reply("That ticket was staged for someone else; only they can confirm or cancel it.",
+                             ok=False), False
         self._busy.add(key)
         person = self.person(user_id)
         try:
@@ -195,6 +200,7 @@ class ChannelCore:
         finally:
             self._busy.discard(key)
         self._pending.pop(key, None)
+        self._owner.pop(key, None)
         return reply, True
 
     # --- pushed events --------------------------------------------------------------------------

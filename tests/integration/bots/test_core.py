@@ -25,7 +25,11 @@ async def test_a_ticket_is_only_confirmed_by_the_person_it_was_staged_for(engine
     core = ChannelCore(engine, "slack", ["UA", "UB"], llm="offline", charts=False)
     staged = await core.ask("UA", ORDER_TEXT, "t")
     reply, spent = await core.press("UB", "confirm", staged.buttons[0].key)
-    assert not reply.ok and await engine.positions("paper") == []
+    assert not reply.ok and not spent and "someone else" in reply.text, "the owner keeps the buttons"
+    assert await engine.positions("paper") == []
+    fresh = ChannelCore(engine, "slack", ["UA", "UB"], llm="offline", charts=False)  # e.g. after a restart
+    reply, spent = await fresh.press("UB", "confirm", staged.buttons[0].key)
+    assert not reply.ok and await engine.positions("paper") == [], "the engine refuses another person too"
     reply, _ = await core.press(STRANGER, "confirm", staged.buttons[0].key)
     assert "not on its list" in reply.text and await engine.positions("paper") == []
     reply, _ = await core.press("UA", "cancel", staged.buttons[0].key)
