@@ -169,24 +169,29 @@ class ChannelCore:
                          "no new order can be sent until a person resumes it.")
 
     # --- buttons --------------------------------------------------------------------------------
-    async def press(self, user_id: Any, action: str, key: str) -> tuple[fmt.Reply, bool]:
-        """The person pressed Confirm or Cancel on ``key``; returns the answer and whether the
-        buttons are spent (the adapter then removes them from the message)."""
+    def claim(self, user_id: Any, action: str, key: str) -> fmt.Reply | None:
+        """Checks made before a pressed button is touched: ``None`` reserves ``key`` for this press
+        (the adapter then removes the buttons and calls :meth:`carry_out`); a Reply is for the
+        presser alone and leaves the message as it is (a stranger, someone else's ticket, a double tap)."""
         if not self.is_allowed(user_id):
-            return self.refuse(user_id, f"button {action}"), False
+            return self.refuse(user_id, f"button {action}")
         if action not in ("confirm", "cancel"):
-            return fmt.Reply("I don't know that button.", ok=False), False
-        # A ticket id is enough to confirm an order (also after a restart); a deferred change
-        # (key "d…") exists only in this process.
-        pending = self._pending.get(key) or {"kind": "order", "ticket_id": key}
-        if key.startswith("d") and key not in self._pending:
-            return fmt.Reply("That request has expired; ask again.", ok=False), True
+            return fmt.Reply("I don't know that button.", ok=False)
+        if key.startswith("d") and key not in self._pending:  # a deferred change lives in this process only
+            return fmt.Reply("That request has expired; ask again.", ok=False)
         if key in self._busy:
-            return fmt.Reply("Already on it: that ticket is being handled.", ok=False), False
+            return fmt.Reply("Already on it: that ticket is being handled.", ok=False)
         if self._owner.get(key, str(user_id)) != str(user_id):  # in a group: someone else's ticket
             return fmt.Reply("That ticket was staged for someone else; only they can confirm or cancel it.",
-                             ok=False), False
+                             ok=False)
         self._busy.add(key)
+        return None
+
+    async def carry_out(self, user_id: Any, action: str, key: str) -> fmt.Reply:
+        """Confirm or cancel ``key`` (claimed by :meth:`claim`) as the person ``user_id``."""
+        # A ticket id is enough to confirm an order, also after a restart; the engine checks that
+        # this person staged it and that it is still valid.
+        pending = self._pending.get(key) or {"kind": "order", "ticket_id": key}
         person = self.person(user_id)
         try:
             if action == "confirm":
@@ -201,7 +206,14 @@ class ChannelCore:
             self._busy.discard(key)
         self._pending.pop(key, None)
         self._owner.pop(key, None)
-        return reply, True
+        return reply
+
+    async def press(self, user_id: Any, action: str, key: str) -> tuple[fmt.Reply, bool]:
+        """:meth:`claim` then :meth:`carry_out`: the answer, and whether the buttons are spent."""
+        refusal = self.claim(user_id, action, key)
+        if refusal is not None:
+            return refusal, False
+        return await self.carry_out(user_id, action, key), True
 
     # --- pushed events --------------------------------------------------------------------------
     async def events(self, *, after_id: int | None = None, poll_s: float = 0.25) -> AsyncIterator[tuple[int, str]]:

@@ -117,18 +117,16 @@ class SlackBot:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         message = body.get("message") or {}
         verb = "confirm" if action.get("action_id") == "smart0dte_confirm" else "cancel"
-        if not self.core.is_allowed(user):
-            refusal = self.core.refuse(user, f"button {verb}")
+        key = str(action.get("value") or "")
+        refusal = self.core.claim(user, verb, key)
+        if refusal is not None:  # for the presser only; the message and its buttons stay as they are
             await self.app.client.chat_postEphemeral(channel=channel, user=user, text=refusal.text)
             return
         text, kept = message.get("text") or "", _without_actions(message.get("blocks"))
         with contextlib.suppress(Exception):  # spend the buttons first: a second press finds none
             await self.app.client.chat_update(channel=channel, ts=message["ts"], text=text,
                                               blocks=[*kept, fmt.slack_note("⏳ working…")])
-        reply, spent = await self.core.press(user, verb, str(action.get("value") or ""))
-        if not spent:  # e.g. a double tap while the first is being handled: tell only the presser
-            await self.app.client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
-            return
+        reply = await self.core.carry_out(user, verb, key)
         # Slack renders <@U…> as the person's name: who pressed is part of the record in the chat.
         await self.app.client.chat_update(channel=channel, ts=message["ts"], text=f"{text}\n{reply.text}",
                                           blocks=[*kept, fmt.slack_note(reply.text), _pressed_by(user)])

@@ -120,8 +120,8 @@ class TelegramBot:
         if query is None or query.from_user is None or not query.data:
             return
         action, _, key = query.data.partition(":")
-        if not self.core.is_allowed(query.from_user.id):
-            refusal = self.core.refuse(query.from_user.id, f"button {action}")
+        refusal = self.core.claim(query.from_user.id, action, key)
+        if refusal is not None:  # for the presser only; the message and its buttons stay as they are
             await query.answer(refusal.text[:200], show_alert=True)
             return
         await query.answer("Working on it…")
@@ -129,8 +129,8 @@ class TelegramBot:
         if message is not None:  # spend the buttons first: a second press finds none
             with contextlib.suppress(Exception):
                 await query.edit_message_reply_markup(reply_markup=None)
-        reply, spent = await self.core.press(query.from_user.id, action, key)
-        if spent and message is not None and getattr(message, "text", None):
+        reply = await self.core.carry_out(query.from_user.id, action, key)
+        if message is not None and getattr(message, "text", None):
             who = html.escape(query.from_user.first_name or str(query.from_user.id))
             text = f"{html.escape(message.text)}\n\n<b>{html.escape(reply.text)}</b> ({who})"
             with contextlib.suppress(Exception):
