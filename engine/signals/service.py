@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from engine.core.clock import NY
-from engine.core.errors import Smart0DTEError
+from engine.core.errors import Smart0DTEError, UnknownSymbol
 from engine.signals import indicators as ind
 from engine.signals.types import Signal
 
@@ -82,6 +82,9 @@ class SignalService:
         if self.market is None:
             raise Smart0DTEError("signals need the market service")
         want = [underlying.strip().upper()] if underlying else list(UNDERLYINGS)
+        if want[0] not in TICKERS:  # before any data is read: a typo answers at once
+            raise UnknownSymbol(f"unknown symbol {underlying!r}: signals cover {', '.join(TICKERS)}",
+                                field="underlying")
         now = self._now()
         day, open_, end = self._session(now)
         out: list[Signal] = []

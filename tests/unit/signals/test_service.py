@@ -49,3 +49,11 @@ def test_watch_yields_only_changes(svc):
     batches = asyncio.run(collect())
     # the pinned clock does not move: the first look reports everything, the second nothing new
     assert len(batches) == 1 and {s.name for s in batches[0]} >= {"momentum", "vix_regime"}
+
+
+def test_unknown_underlying_is_refused_before_reading_data(svc):
+    from engine.core.errors import UnknownSymbol
+
+    service, market = svc
+    with pytest.raises(UnknownSymbol, match="FOO"):
+        asyncio.run(service.current("FOO"))
