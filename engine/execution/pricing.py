@@ -102,14 +102,14 @@ def risk_order(p: Priced, client_order_id: str, underlying: str) -> RiskOrder:
         # underlying exposure: the largest leg's contracts (a spread's legs hedge each other)
         notional = max(notional, p.spot * (c.multiplier if c else 1) * n)
     max_loss = p.profile.max_loss
+    # option premium only: a stock leg's cost is exposure (notional, buying power), not premium
+    option_net = sum((leg.side.sign * leg.ratio * price for leg, price in zip(p.legs, p.leg_prices, strict=True)
+                      if leg.contract is not None), Decimal(0))
     return RiskOrder(client_order_id=client_order_id, underlying=underlying, legs=tuple(legs),
                      quantity=p.quantity, order_type=p.order_type.value,
                      limit_price=float(p.limit_price) if p.limit_price is not None else None,
-                     mid_price=float(p.mid), premium=float(abs(p.price) * 100 * p.quantity), notional=notional,
+                     mid_price=float(p.mid), premium=float(abs(option_net) * 100 * p.quantity), notional=notional,
                      max_loss=None if max_loss is None else float(max_loss),
                      margin=float(p.profile.margin + p.fees.total if p.profile.margin else p.fees.total),
                      naked=bool(p.profile.naked_shorts), spot=p.spot)
 
-
-def zero_if_none(x: Decimal | None) -> Decimal:
-    return ZERO if x is None else x

@@ -271,3 +271,46 @@ async def test_settings_changes_are_audited(settings, db, market, audit):
     await ExecutionService(settings, db=db, market=market, audit=audit).risk_status("paper")
     rec = audit.tail(50, kind="settings.change")[-1]["data"]
     assert rec["changed"] == {"risk.max_contracts_per_order": [20, 7]}
+
+
+async def test_stop_order_waits_for_its_trigger(svc, market):
+    sym = "SPY261120C00650000"
+    market.set_book(sym, 2.00, 2.10)
+    t = await svc.stage({"underlying": "SPY", "quantity": 1, "order_type": "stop", "stop_price": 2.30,
+                         "legs": [{"right": "call", "strike": 650, "side": "buy"}]}, ALICE)
+    assert t.risk["passed"], t.risk
+    r = await svc.confirm(t.ticket_id, ALICE)
+    assert r["status"] == "accepted"
+    market.set_book(sym, 2.25, 2.35)
+    await svc.poll("paper")
+    o = (await svc.orders("paper"))[0]
+    assert o["status"] == "filled" and o["avg_fill_price"] == D("2.35") and o["stop_price"] == D("2.30")
+
+
+async def test_calendar_across_two_expiries(svc):
+    t = await svc.stage({"underlying": "SPY", "structure": "calendar", "right": "call", "strike": 645,
+                         "far_expiry": "2026-11-27", "quantity": 1, "order_type": "market"}, ALICE)
+    legs = t.preview["legs"]
+    assert [(x["expiry"].isoformat(), x["side"]) for x in legs] == [("2026-11-20", "sell"), ("2026-11-27", "buy")]
+    assert t.preview["net_price"] > 0 and t.preview["max_profit"] is None
+    assert t.preview["max_loss"] == (t.preview["net_price"] * 100).quantize(D("0.01"))
+    assert (await svc.confirm(t.ticket_id, ALICE))["status"] == "filled"
+
+
+async def test_covered_call_with_a_stock_leg(settings, db, market, audit):
+    settings.risk.max_loss_per_order = D("100000")  # the stock can go to zero: a real max loss
+    svc = ExecutionService(settings, db=db, market=market, audit=audit)
+    t = await svc.stage({"underlying": "SPY", "quantity": 1, "order_type": "market",
+                         "stock": {"side": "buy", "ratio": 100},
+                         "legs": [{"right": "call", "strike": 650, "side": "sell"}]}, ALICE)
+    assert t.risk["passed"], t.risk
+    assert t.preview["legs"][-1]["symbol"] == "SPY" and t.preview["defined_risk"]
+    r = await svc.confirm(t.ticket_id, ALICE)
+    assert r["status"] == "filled"
+    pos = {p["symbol"]: p["quantity"] for p in await svc.positions("paper")}
+    assert pos == {"SPY": 100, "SPY261120C00650000": -1}
+    stock_price = next(D(x["price"]) for x in r["fills"][0]["legs"] if x["symbol"] == "SPY")
+    call_price = next(D(x["price"]) for x in r["fills"][0]["legs"] if x["symbol"] != "SPY")
+    fill = r["fills"][0]
+    cash = (await svc.pnl("paper", "today"))["cash"]
+    assert cash == D("100000") - stock_price * 100 + call_price * 100 - fill["commission"] - fill["fees"]
