@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from engine.core.marketdata import Quote
-from engine.core.money import ZERO, D, cents
+from engine.core.money import D, cents
 from engine.execution.analysis import Profile, profile
 from engine.execution.broker import OrderType
 from engine.execution.fees import FeeBreakdown, FeeLine, FeeSchedule
