@@ -314,3 +314,4 @@ async def test_covered_call_with_a_stock_leg(settings, db, market, audit):
     fill = r["fills"][0]
     cash = (await svc.pnl("paper", "today"))["cash"]
     assert cash == D("100000") - stock_price * 100 + call_price * 100 - fill["commission"] - fill["fees"]
+    await svc.close()
