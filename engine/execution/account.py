@@ -92,12 +92,13 @@ class LedgerView:
                         "realized_pnl": cents(D(r.realized_pnl)), "opened_at": aware(r.opened_at)})
         return out
 
-    async def pnl(self, period: str, now: datetime) -> dict:
+    async def pnl(self, period: str, now: datetime, positions: list[dict] | None = None) -> dict:
+        """P&L since the start of ``period``; pass ``positions`` already marked to save the quotes."""
         since = period_start(period, now)
         with self.db.session(self.ledger) as s:
             realized, fees = realized_since(s, since)
             cash = cash_balance(s)
-        pos = await self.positions()
+        pos = positions if positions is not None else await self.positions()
         unreal = sum((p["unrealized_pnl"] for p in pos), ZERO)
         value = sum((p["market_value"] for p in pos), ZERO)
         return {"account": self.ledger, "period": period, "since": since, "realized": cents(realized),

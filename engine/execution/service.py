@@ -208,7 +208,7 @@ class ExecutionService:
         view = LedgerView(self.db, self.market, ledger, naked_pct=self.settings.risk.margin_naked_pct)
         positions = await view.positions()
         open_orders, working = view.working()
-        day = await view.pnl("today", now)
+        day = await view.pnl("today", now, positions)
         if ledger == "live" and ledger in self._brokers:
             bp = float((await self._brokers[ledger].account_summary()).buying_power)
         else:
