@@ -136,7 +136,7 @@ def greeks(out: dict) -> str:
 def pnl(out: dict) -> str:
     return table(["Ledger", "Period", "Realized", "Unrealized", "Fees", "Total", "Trades"],
                  [[out.get("ledger"), out.get("period"), money(out.get("realized")), money(out.get("unrealized")),
-                   money(out.get("fees")), money(out.get("total")), out.get("trades")]], "llrrrrr")
+                   dollars(out.get("fees")), money(out.get("total")), out.get("trades")]], "llrrrrr")
 
 
 BACKTEST_METRICS = (("trades", "Trades", cell), ("total_pnl", "Total P&L", money), ("win_rate", "Win rate", pct),

@@ -7,6 +7,7 @@ clear message (`make browser` installs it). Screenshots go to tests/artifacts/ui
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SIM_START = "2026-11-20T10:30:00-05:00"
+ALICE_PASSWORD = "correct horse battery staple"
 WAIT_MS = 90_000  # the machine may be loaded: generous, but every wait is for a selector
 
 
@@ -89,7 +91,10 @@ def chromium_path() -> str:
 def servers(chromium_path):
     """Two apps started together: default settings, and one with a 5-second ticket TTL and live trading
     armed (a live broker named but never contacted: only the mode switch is exercised there)."""
-    started = {"default": AppServer("default"),
+    from argon2 import PasswordHasher
+
+    users = json.dumps({"alice": PasswordHasher().hash(ALICE_PASSWORD)})  # a second person besides demo
+    started = {"default": AppServer("default", SMART0DTE_USERS=users),
                "ttl5": AppServer("ttl5", SMART0DTE_TICKET_TTL_SECONDS="5", SMART0DTE_LIVE_TRADING="armed",
                                  SMART0DTE_LIVE_BROKER="ib")}
     try:

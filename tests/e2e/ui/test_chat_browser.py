@@ -13,6 +13,7 @@ import re
 import pytest
 
 from engine.settings import load_settings
+from tests.e2e.ui.conftest import ALICE_PASSWORD
 from tests.e2e.ui.helpers import login, send, shot, ticket_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -174,3 +175,28 @@ def test_history_resumes_with_its_chart_and_delete_removes_it(servers, page):
     page.get_by_text(re.compile(r"Couldn.t resume chat|Could not reach")).first.wait_for()
     assert page.locator("#step-strategy_payoff").count() == 0
     assert page.locator("#thread-history").get_by_text(question[:20]).count() == 0
+
+
+def test_threads_are_per_person(servers, page, browser):
+    server = servers["default"]
+    login(page, server.url)
+    send(page, "What did I lose to wash sales this year?")
+    page.locator("#step-tax_summary").wait_for()
+    page.locator("#thread-history").get_by_text("What did I lose").first.wait_for()
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US", color_scheme="light")
+    try:
+        alice = other.new_page()
+        alice.set_default_timeout(90_000)
+        login(alice, server.url, "alice", ALICE_PASSWORD)
+        alice.get_by_text("No threads found").wait_for()
+        send(alice, "What's my P&L this week?")
+        alice.locator("#step-pnl").wait_for()
+        alice.locator("#thread-history").get_by_text("What's my P&L").first.wait_for()
+        ids = alice.eval_on_selector_all("#thread-history [id^='thread-']", "els => els.map(e => e.id)")
+        assert len([i for i in ids if re.fullmatch(r"thread-[0-9a-f-]{36}", i)]) == 1, ids  # only her own
+        shot(alice, "6-alice-own-threads")
+    finally:
+        other.close()
+    page.reload()
+    page.locator("#thread-history").get_by_text("What did I lose").first.wait_for()
+    assert page.locator("#thread-history").get_by_text("What's my P&L").count() == 0
