@@ -84,9 +84,17 @@ def test_bad_requests_exit_2_and_change_nothing(cli):
 
 
 def test_kill_switch_risk_status_and_audit_chain(cli):
+    # a resting limit order (the 652 call is 0.65 × 0.66 at the pinned instant: a 0.58 bid rests inside
+    # the price collar), then HALTED: nothing new, open orders cancelled
+    resting = cli("order", "stage", order(quantity=1, order_type="limit", limit_price=0.58,
+                                          legs=[{"right": "call", "strike": 652, "side": "buy", "ratio": 1}])).ok()
+    working = cli("order", "confirm", resting["ticket_id"], "--yes").ok()
+    assert working["status"] not in ("filled", "rejected"), working
     cli("kill", "--halt").expect(0)
-    halted, staged = cli.many(("risk", "status", "--json"), ("order", "stage", order(), "--json"))
+    halted, staged, orders = cli.many(("risk", "status", "--json"), ("order", "stage", order(), "--json"),
+                                      ("orders", "--json"))
     assert halted.ok()["state"] == "halted"
+    assert [(o["order_id"], o["status"]) for o in orders.ok()] == [(working["order_id"], "canceled")]
     st = staged.data
     blocked = ("error" in st and staged.rc == 2) or (staged.rc == 0 and st["risk"]["passed"] is False)
     assert blocked, st
