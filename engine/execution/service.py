@@ -164,6 +164,7 @@ class ExecutionService:
         preview = preview_dict(priced)
         if ledger == "live":
             preview["broker_what_if"] = await self._what_if(order)
+            preview["tax_warnings"] = await self._wash_sale_warnings(priced)
         owner = principal.on_behalf_of or principal.id
         row = self.tickets.create(ledger, ticket_id=ticket_id, principal=principal.label, owner=owner,
                                   request=req.model_dump(mode="json"), order=order.to_dict(),
@@ -476,6 +477,24 @@ class ExecutionService:
                           "market_time": ctx.now, "mode": await self.trading_mode()}}
 
     # --- the running engine ---------------------------------------------------------------------
+    async def _wash_sale_warnings(self, priced: Priced) -> list[str]:
+        """IRC §1091 what-if for each leg of a live order: shown with the preview, never blocking
+        (a wash sale defers a loss; it is the trader's call, not a risk limit)."""
+        from engine.tax.service import TaxService
+
+        tax = TaxService(self.settings, db=self.db)
+        warnings: list[str] = []
+        for leg, price in zip(priced.legs, priced.leg_prices, strict=False):
+            try:
+                w = await tax.whatif(leg.symbol, leg.ratio * priced.quantity, abs(price), "live",
+                                     side=leg.side.value.upper(), when=self.market.clock.now())
+            except Exception as err:  # the preview must not fail for an advisory check
+                log.warning("wash-sale what-if failed for %s: %s", leg.symbol, err)
+                continue
+            if w is not None:
+                warnings.append(w.message)
+        return warnings
+
     async def tick(self, ledger: str = "paper") -> dict:
         """One pass of the execution loop: the paper book re-examined, exits and 0DTE flatten,
         expiries booked, the daily loss limit enforced. ``python -m engine`` calls it every
