@@ -110,15 +110,20 @@ class ExecutionService:
                "ticket_ttl_seconds": s.ticket_ttl_seconds, "stale_quote_seconds": s.stale_quote_seconds}
         flat = {f"{k}.{kk}" if isinstance(v, dict) else k: vv
                 for k, v in now.items() for kk, vv in (v.items() if isinstance(v, dict) else [(None, v)])}
-        with self.db.session(None) as sess:
-            row = sess.get(EngineStateRow, "settings")
-            before = row.value if row else None
-            if before == flat:
-                return
-            if row is None:
-                sess.add(EngineStateRow(key="settings", value=flat, updated_at=utcnow()))
-            else:
-                row.value, row.updated_at = flat, utcnow()
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.db.session(None) as sess:
+                row = sess.get(EngineStateRow, "settings")
+                before = row.value if row else None
+                if before == flat:
+                    return
+                if row is None:
+                    sess.add(EngineStateRow(key="settings", value=flat, updated_at=utcnow()))
+                else:
+                    row.value, row.updated_at = flat, utcnow()
+        except IntegrityError:  # another process starting at the same moment recorded it first
+            return
         changed = {k: [None if before is None else before.get(k), v] for k, v in flat.items()
                    if before is None or before.get(k) != v}
         self.audit.append("settings.change", actor="settings", data={"first_run": before is None, "changed": changed})
@@ -468,7 +473,7 @@ class ExecutionService:
         kill = kill_state(self.db, ledger)
         limit = float(cfg.daily_loss_limit)
         return {"state": kill["state"], "account": ledger, "kill_switch": kill,
-                "limits": cfg.model_dump(mode="json"),
+                "limits": _json_limits(cfg.model_dump()),
                 "usage": {"open_contracts": ctx.open_contracts, "working_contracts": ctx.working_contracts,
                           "open_orders": ctx.open_orders,
                           "orders_last_minute": sum(1 for t in ctx.recent_orders if ctx.wall_now - t < 60),
@@ -534,6 +539,19 @@ class ExecutionService:
                 await broker.disconnect()
             except Exception as err:  # closing must not mask the caller's own error
                 log.warning("broker disconnect failed: %s", err)
+
+
+def _json_limits(limits: dict) -> dict:
+    """Money limits as JSON numbers (not Decimal strings), times as HH:MM."""
+    out: dict = {}
+    for key, value in limits.items():
+        if isinstance(value, Decimal):
+            out[key] = float(value)
+        elif hasattr(value, "strftime"):
+            out[key] = value.strftime("%H:%M")
+        else:
+            out[key] = value
+    return out
 
 
 def _ledger(ledger: Any) -> str:

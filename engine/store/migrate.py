@@ -7,6 +7,8 @@ ledger (applied to paper and live alike, the ``ledger`` placeholder schema trans
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +54,39 @@ def current_revision(db: Database, ledger: str | None) -> str | None:
         return ctx.get_current_revision()
 
 
+@contextmanager
+def schema_lock(db: Database) -> Iterator[None]:
+    """One process at a time creates or migrates tables: a file lock beside the SQLite files, a
+    session-level advisory lock on PostgreSQL. Without it, commands started together on a new
+    state directory race to create the same tables."""
+    if db.is_sqlite:
+        import fcntl
+
+        path = db.settings.path(".schema.lock")
+        with open(path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    from sqlalchemy import text
+
+    with db.engine_for(None).connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(72017161)"))
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(72017161)"))
+            conn.commit()
+
+
 def upgrade_target(db: Database, ledger: str | None) -> None:
+    with schema_lock(db):
+        _upgrade_target(db, ledger)
+
+
+def _upgrade_target(db: Database, ledger: str | None) -> None:
     from engine.store.db import load_models
 
     load_models()
