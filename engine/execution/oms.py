@@ -46,7 +46,10 @@ def order_dict(r: OrderRow) -> dict:
             "filled_quantity": r.filled_quantity, "avg_fill_price": r.avg_fill_price,
             "broker": r.broker, "broker_order_id": r.broker_order_id, "reason": r.reason,
             "intent": r.intent, "parent_id": r.parent_id, "principal": r.principal,
-            "created_at": aware(r.created_at), "updated_at": aware(r.updated_at)}
+            # created_at/updated_at are wall time (when it happened); market_ts is the market's clock
+            # at entry (the simulated time under SMART0DTE_SIM_START), the frame fills are stamped in
+            "created_at": aware(r.created_at), "updated_at": aware(r.updated_at),
+            "market_ts": aware(r.market_ts) if r.market_ts else None}
 
 
 class OrderManager:
@@ -303,7 +306,8 @@ class OrderManager:
         with self.db.session(self.ledger) as s:
             rows = s.execute(select(FillRow).where(FillRow.order_id == order_id).order_by(FillRow.ts)).scalars()
             return [{"exec_id": r.exec_id, "ts": aware(r.ts), "quantity": r.quantity, "net_price": r.net_price,
-                     "commission": r.commission, "fees": r.fees, "liquidity": r.liquidity, "legs": r.legs}
+                     "commission": r.commission, "fees": r.fees, "liquidity": r.liquidity,
+                     "legs": [_leg_numbers(leg) for leg in r.legs or []]}
                     for r in rows]
 
     # --- reconciliation ----------------------------------------------------------------------------
@@ -348,3 +352,20 @@ class OrderManager:
         return [{"symbol": k, "ledger": ours.get(k, 0), "broker": theirs.get(k, 0)}
                 for k in sorted(set(ours) | set(theirs)) if ours.get(k, 0) != theirs.get(k, 0)]
 
+
+
+_LEG_MONEY = ("price", "commission", "fees", "net_price")
+
+
+def _leg_numbers(leg: Any) -> Any:
+    """Stored legs keep exact Decimal strings; callers get Decimals back (JSON numbers on output)."""
+    if not isinstance(leg, dict):
+        return leg
+    out = dict(leg)
+    for key in _LEG_MONEY:
+        if isinstance(out.get(key), str):
+            try:
+                out[key] = Decimal(out[key])
+            except ArithmeticError:
+                pass
+    return out
