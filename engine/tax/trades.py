@@ -137,4 +137,7 @@ def make_trade(*, datetime_: object, account: object, symbol: object, side: obje
                 raise InvalidInput(f"{side_v.value} on {ts.date()} is more than {LATE_BOOKING_DAYS} days after "
                                    f"{sec.symbol} expired on {sec.expiry}", field="datetime")
             ts = datetime.combine(sec.expiry, EXPIRY_CLOSE, NY)
+    elif sec.is_option and sec.expiry is not None and ts.date() > sec.expiry:
+        raise InvalidInput(f"{side_v.value} on {ts.date()} is after {sec.symbol} expired on {sec.expiry}: an "
+                           f"expired option cannot be traded", field="datetime")
     return TaxTrade(ts, acct, sec.symbol, side_v, int(qty), px, fee, sec, source, ref)
