@@ -41,8 +41,11 @@ def import_cmd(
     """Load a 1-minute bar CSV into the bar store (Parquet under SMART0DTE_HOME)."""
     from engine.core.errors import InvalidInput
 
+    from engine.core.instruments import parse_symbol
+
     if label not in ("auto", "start", "end"):
         raise InvalidInput(f"--label must be auto, start or end, not {label!r}", field="label")
+    symbol = str(parse_symbol(symbol))  # a product underlying, index or OCC option: bars of FOO help no one
     store = _store()
     before = set(store.days(symbol))
     rows = store.import_csv(file, symbol, label=label, tz=tz)  # type: ignore[arg-type]

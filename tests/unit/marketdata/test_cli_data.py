@@ -79,3 +79,9 @@ def test_console_script_end_to_end(shared_data, fresh_home):
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["rows"] == 1950
     assert (fresh_home / "bars" / "1m" / "symbol=SPY" / "day=2019-02-15" / "bars.parquet").exists()
+
+
+def test_unknown_symbol_is_refused(shared_data):
+    res = runner.invoke(app, ["data", "import", _spy(shared_data), "--symbol", "FOO", "--json"])
+    assert res.exit_code == 2
+    assert '"unknown_symbol"' in res.stdout
