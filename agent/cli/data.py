@@ -40,7 +40,6 @@ def import_cmd(
 ) -> None:
     """Load a 1-minute bar CSV into the bar store (Parquet under SMART0DTE_HOME)."""
     from engine.core.errors import InvalidInput
-
     from engine.core.instruments import parse_symbol
 
     if label not in ("auto", "start", "end"):
