@@ -200,11 +200,17 @@ async def _turn(text: str) -> None:
         await _start_session()
         assistant = cl.user_session.get("assistant")
     assistant.ledger = await engine().trading_mode()
-    answer: cl.Message | None = None  # made at the first token so it sorts after the tool steps
+    # The answer is written in pieces between tool calls: each piece is its own message, made at its
+    # first token, so the page reads in order (step, what it showed, next step, …).
+    answer: cl.Message | None = None
+    said = False
     steps: dict[int, cl.Step] = {}
     result = None
     async for event in assistant.stream(text, cl.context.session.thread_id):
         if event.kind == "tool_start" and event.call is not None:
+            if answer is not None:
+                await answer.send()
+                answer, said = None, True
             steps[id(event.call)] = await _step_start(event)
         elif event.kind == "tool_end" and event.call is not None:
             await _step_end(steps.pop(id(event.call), None) or await _step_start(event), event, assistant.ledger)
@@ -213,10 +219,11 @@ async def _turn(text: str) -> None:
             await answer.stream_token(event.text)
         elif event.kind == "final":
             result = event.result
-    answer = answer or cl.Message(content="", author="Smart-0DTE")
-    if not answer.content:
-        answer.content = result.answer if result is not None and result.answer else "(no answer)"
-    await answer.send()
+    if answer is not None:
+        await answer.send()
+    elif not said:
+        await cl.Message(content=(result.answer if result is not None and result.answer else "(no answer)"),
+                         author="Smart-0DTE").send()
     if result is not None and result.pending_confirmation:
         await _show_pending(result.pending_confirmation)
 

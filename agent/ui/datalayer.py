@@ -73,6 +73,10 @@ class Smart0DTEDataLayer(BaseDataLayer):
         self.db = db
         self.memory = memory
         self._engine = None
+        # Chainlit fires create/update calls as concurrent tasks (a step's update can overtake its
+        # create; the thread row is touched by several at once): one writer at a time keeps each
+        # check-then-insert atomic in this process.
+        self._write = threading.Lock()
 
     @property
     def engine(self):
@@ -85,7 +89,11 @@ class Smart0DTEDataLayer(BaseDataLayer):
         return self._engine
 
     async def _run(self, fn, *args):
-        return await asyncio.to_thread(fn, *args)
+        def locked():
+            with self._write:
+                return fn(*args)
+
+        return await asyncio.to_thread(locked)
 
     # --- users -----------------------------------------------------------------------------------
     def _get_user(self, identifier: str) -> PersistedUser | None:

@@ -9,6 +9,16 @@ ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "ui"
 
 
+def scroll_to(locator) -> None:
+    """Bring ``locator`` into view for a screenshot; the chat re-renders while streaming, so retry."""
+    for _ in range(5):
+        try:
+            locator.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except Exception:  # detached by a re-render: find it again
+            locator.page.wait_for_timeout(200)
+
+
 def shot(page, name: str) -> None:
     """Save a screenshot of what a person sees now."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import pytest
 
 from engine.settings import load_settings
 from tests.e2e.ui.conftest import ALICE_PASSWORD
-from tests.e2e.ui.helpers import login, send, shot, ticket_id
+from tests.e2e.ui.helpers import login, scroll_to, send, shot, ticket_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ IRON_CONDOR = "Paper-sell a 5-wide SPY iron condor at 20 delta at market"
 def _stage(page) -> str:
     send(page, IRON_CONDOR)
     page.get_by_role("button", name="Confirm").wait_for()
-    page.get_by_text("Only your click sends this order").last.scroll_into_view_if_needed()
+    scroll_to(page.get_by_text("Only your click sends this order").last)
     return ticket_id(page)
 
 
@@ -45,7 +45,7 @@ def test_chain_table_then_confirmed_iron_condor_fills(servers, page):
     for col in ("Strike", "Put ask", "Call IV", "Put Δ"):
         assert page.locator("th", has_text=col).count() >= 1, col
     assert page.locator("td", has_text=re.compile(r"^650\.00$")).count() == 1  # the ATM strike row
-    header.scroll_into_view_if_needed()
+    scroll_to(header)
     shot(page, "1-chain-table")
 
     ticket = _stage(page)
@@ -61,7 +61,7 @@ def test_chain_table_then_confirmed_iron_condor_fills(servers, page):
     positions.first.wait_for()
     assert positions.count() >= 4  # the four legs of the condor
     assert page.get_by_role("button", name="Confirm").count() == 0  # gone: the click cannot be replayed
-    page.get_by_text("Positions now").scroll_into_view_if_needed()
+    scroll_to(page.get_by_text("Positions now"))
     shot(page, "1-filled-and-position")
 
 
@@ -97,7 +97,7 @@ def test_expired_ticket_is_refused(servers, page):
     refused.wait_for()
     assert ticket  # the refused ticket was a real one
     assert page.get_by_text(re.compile(rf"Order `?{ticket}`? FILLED")).count() == 0
-    refused.scroll_into_view_if_needed()
+    scroll_to(refused)
     shot(page, "3-expired-refused")
 
 
@@ -154,6 +154,7 @@ def test_history_resumes_with_its_chart_and_delete_removes_it(servers, page):
     page.locator(".js-plotly-plot").first.wait_for()
     thread_url = page.url
     assert "/thread/" in thread_url
+    page.locator("#thread-history").get_by_text(question[:20]).first.wait_for()  # saved before we leave
 
     page.click("#new-chat-button")
     page.get_by_text("SPY 0DTE chain").first.wait_for()
@@ -161,7 +162,7 @@ def test_history_resumes_with_its_chart_and_delete_removes_it(servers, page):
     page.wait_for_url(thread_url)
     page.locator("#step-strategy_payoff").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()  # the figure comes back from our database
-    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    scroll_to(page.locator(".js-plotly-plot").first)
     shot(page, "5-resumed-thread-with-payoff")
 
     entry = page.locator("#thread-history").get_by_text(question[:20]).first
@@ -200,3 +201,17 @@ def test_threads_are_per_person(servers, page, browser):
     page.reload()
     page.locator("#thread-history").get_by_text("What did I lose").first.wait_for()
     assert page.locator("#thread-history").get_by_text("What's my P&L").count() == 0
+
+
+def test_a_failing_tool_shows_one_clear_line_not_a_stack_trace(servers, page):
+    server = servers["ttl5"]
+    login(page, server.url)
+    send(page, "backtest SPY iron condor over the last 30 days")  # no imported bars in a fresh home
+    page.locator("#step-backtest").first.wait_for()
+    error = page.get_by_text(re.compile(r"Error:")).first
+    error.wait_for()
+    assert "minute bars" in error.locator("xpath=..").inner_text()
+    body = page.inner_text("body")
+    assert "Traceback" not in body and 'File "' not in body
+    scroll_to(error)
+    shot(page, "7-tool-error")

@@ -97,3 +97,30 @@ async def test_desk_cancel_places_nothing_and_forged_keys_do_nothing(engine):
 
 def _get(o, name):
     return o.get(name) if isinstance(o, dict) else getattr(o, name, None)
+
+
+async def test_concurrent_writes_to_one_thread_all_land(engine):
+    """Chainlit fires these as concurrent tasks; an update may overtake its create."""
+    import asyncio
+
+    from chainlit.context import init_http_context
+    from chainlit.types import Pagination, ThreadFilter
+    from chainlit.user import User
+
+    from agent.ui.datalayer import Smart0DTEDataLayer
+
+    init_http_context()
+    layer = Smart0DTEDataLayer(engine.db)
+    user = await layer.create_user(User(identifier="demo"))
+    calls = []
+    for i in range(8):
+        calls += [layer.update_step({"id": f"s{i}", "threadId": "t", "output": f"done {i}"}),
+                  layer.create_step({"id": f"s{i}", "threadId": "t", "name": "chain", "createdAt": f"2026-11-20T15:3{i}:00Z"}),
+                  layer.update_thread("t", user_id=user.id)]
+    calls.append(layer.update_thread("t", name="SPY chain", user_id=user.id))
+    await asyncio.gather(*calls)
+    thread = await layer.get_thread("t")
+    assert thread["name"] == "SPY chain" and thread["userIdentifier"] == "demo"
+    assert sorted((s["id"], s["output"]) for s in thread["steps"]) == [(f"s{i}", f"done {i}") for i in range(8)]
+    page = await layer.list_threads(Pagination(first=5), ThreadFilter(userId=user.id))
+    assert [t["id"] for t in page.data] == ["t"]
