@@ -82,10 +82,8 @@ class ConversationStore:
     @property
     def engine(self):
         if self._engine is None:
-            self.db.ensure(None)  # the common schema exists before our tables go in
-            eng = self.db.engine_for(None)
-            with _LOCK:  # checkfirst DDL: cheap, idempotent, safe when two stores start together
-                METADATA.create_all(eng)
+            with _LOCK:  # checkfirst DDL under the engine's cross-process schema lock
+                eng = self.db.create_tables(METADATA)
             self._engine = eng
             self.purge_expired()
         return self._engine

@@ -49,7 +49,7 @@ class UserStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        _AuthBase.metadata.create_all(db.engine_for(None), checkfirst=True)
+        db.create_tables(_AuthBase.metadata)
 
     def add(self, name: str, role: str, *, service: bool = False) -> str:
         """Create a user; returns the token, which is shown once and never stored."""

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,6 +129,18 @@ class Database:
     def ensure_all(self) -> None:
         for target in TARGETS:
             self.ensure(target)
+
+    def create_tables(self, metadata: MetaData, ledger: str | None = None) -> Engine:
+        """Create the tables of a layer above the engine (chat memory, API users, UI threads) in the
+        common database or a ledger: idempotent, and serialized across processes with the
+        migrations' lock so commands started together on a new state directory never race."""
+        from engine.store.migrate import schema_lock
+
+        self.ensure(ledger)
+        eng = self.engine_for(ledger)
+        with schema_lock(self):
+            metadata.create_all(eng, checkfirst=True)
+        return eng
 
     def create_schema(self, ledger: str | None) -> None:
         schema = self.schema_of(ledger)
