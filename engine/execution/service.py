@@ -167,6 +167,7 @@ class ExecutionService:
                             created_at=self.market.clock.now())
         decision = await self._guard(priced, ticket_id, req.underlying, ledger)
         preview = preview_dict(priced)
+        _leg_deltas(preview["legs"], legs, chain)
         if ledger == "live":
             preview["broker_what_if"] = await self._what_if(order)
             preview["tax_warnings"] = await self._wash_sale_warnings(priced)
@@ -539,6 +540,21 @@ class ExecutionService:
                 await broker.disconnect()
             except Exception as err:  # closing must not mask the caller's own error
                 log.warning("broker disconnect failed: %s", err)
+
+
+def _leg_deltas(rows: list[dict], legs: list[ResolvedLeg], chain: Any) -> None:
+    """Each previewed leg with its delta from the chain it was picked from (None off that chain)."""
+    for row, leg in zip(rows, legs, strict=False):
+        c = leg.contract
+        row["delta"] = None
+        if c is None or chain is None or c.expiry != getattr(chain, "expiry", None):
+            continue
+        try:
+            side = chain.calls if c.is_call else chain.puts
+            value = float(side.delta[chain.by_strike(c.right.value, float(c.strike))])
+        except Exception:  # noqa: BLE001 - a missing delta must not fail the preview
+            continue
+        row["delta"] = round(value, 4) if value == value else None
 
 
 def _json_limits(limits: dict) -> dict:
