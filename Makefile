@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 browser:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  { test "$$(id -u)" = 0 && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "warning: /usr/bin/chromium missing; browser tests will be skipped"; }
+	    || echo "warning: /usr/bin/chromium missing and not root: the browser tests will fail"; }
 
 run: install
 	$(VENV)/bin/smart0dte ui --demo

@@ -81,10 +81,8 @@ class Smart0DTEDataLayer(BaseDataLayer):
     @property
     def engine(self):
         if self._engine is None:
-            self.db.ensure(None)
-            eng = self.db.engine_for(None)
-            with _LOCK:
-                METADATA.create_all(eng)
+            with _LOCK:  # checkfirst DDL under the engine's cross-process schema lock
+                eng = self.db.create_tables(METADATA)
             self._engine = eng
         return self._engine
 
