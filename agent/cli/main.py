@@ -23,19 +23,13 @@ _MODULES = (
     "agent.cli.trading",    # order, positions, orders, risk, kill, mode, audit
     "agent.cli.research",   # backtest, signals, sweep
     "agent.cli.tax",        # tax import|report|export
-    "agent.cli.assistant",  # tools, tool, ask, chat, ui
+    "agent.cli.assistant",  # tools, tool, ask, chat
     "agent.cli.surfaces",   # serve, mcp, telegram, slack, users
     "agent.cli.ui",         # ui (the Chainlit web chat)
 )
 
 for _name in _MODULES:
-    try:
-        _mod = importlib.import_module(_name)
-    except ModuleNotFoundError as _err:  # a part not landed yet leaves its commands out
-        if _err.name != _name:
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(_name).register(app)
 
 
 def main() -> None:
