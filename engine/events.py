@@ -14,38 +14,21 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
-
 #: Audit kinds pushed to people; a trailing ``*`` matches a prefix (``monitor.*``: stop-outs, exits,
 #: auto-flatten).
 PUSH_KINDS = ("order.fill", "order.state", "kill_switch", "mode.switch", "expiry", "monitor.*", "signal.*")
 CHANNEL = "smart0dte:audit"
 
 
-def records_after(engine: Any, after_id: int, kinds: Iterable[str], limit: int = 200) -> list[dict]:
-    from engine.store.audit import AuditRecord, _as_dict
-
-    with engine.db.session(None) as s:
-        exact = [k for k in kinds if not k.endswith("*")]
-        prefixes = [k[:-1] for k in kinds if k.endswith("*")]
-        match = or_(AuditRecord.kind.in_(exact), *(AuditRecord.kind.startswith(p) for p in prefixes))
-        q = select(AuditRecord).where(AuditRecord.id > after_id, match).order_by(AuditRecord.id).limit(limit)
-        return [_as_dict(r) for r in s.scalars(q)]
-
-
-def last_id(engine: Any) -> int:
-    return engine.audit.count()
-
-
 async def follow(engine: Any, kinds: Iterable[str] = PUSH_KINDS, *, after_id: int | None = None,
                  poll_s: float = 0.25) -> AsyncIterator[dict]:
     """Yield audit records of ``kinds`` newer than ``after_id`` (default: from now on), forever."""
     kinds = tuple(kinds)
-    cursor = await asyncio.to_thread(last_id, engine) if after_id is None else int(after_id)
+    cursor = await asyncio.to_thread(engine.audit.count) if after_id is None else int(after_id)
     waker = _RedisWaker(engine.settings.redis_url) if engine.settings.redis_url else None
     try:
         while True:
-            batch = await asyncio.to_thread(records_after, engine, cursor, kinds)
+            batch = await asyncio.to_thread(engine.audit.after, cursor, kinds)
             for rec in batch:
                 cursor = rec["id"]
                 yield rec
@@ -59,16 +42,20 @@ async def follow(engine: Any, kinds: Iterable[str] = PUSH_KINDS, *, after_id: in
             await waker.close()
 
 
-def notify(settings: Any, record_id: int) -> None:
-    """Wake followers in other processes (best effort; the poll catches anything missed)."""
-    if not settings.redis_url:
-        return
-    try:
+class Publisher:
+    """The audit writer's side: one PUBLISH per appended record on a client kept for the process.
+    Best effort: a missed wake-up only delays delivery to the followers' next poll."""
+
+    def __init__(self, url: str) -> None:
         import redis
 
-        redis.Redis.from_url(settings.redis_url, socket_timeout=0.2).publish(CHANNEL, str(record_id))
-    except Exception:  # noqa: BLE001 - a missed wake-up only delays delivery to the next poll
-        pass
+        self._client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+
+    def publish(self, record_id: int) -> None:
+        try:
+            self._client.publish(CHANNEL, str(record_id))
+        except Exception:  # noqa: BLE001 - Redis down: followers still poll
+            pass
 
 
 class _RedisWaker:

@@ -105,6 +105,7 @@ class AuditLog:
 
     def __init__(self, db: Any) -> None:
         self.db = db
+        self._wake = None  # engine.events.Publisher, built on first append when Redis is configured
 
     def append(self, kind: str, *, actor: str, data: dict | None = None,
                ledger: str | None = None) -> dict:
@@ -127,7 +128,31 @@ class AuditLog:
                    "prev_hash": last_hash, "hash": h}
             conn.execute(_INSERT, rec)
             conn.execute(_ADVANCE, {"i": new_id, "h": h})
+        self._publish(new_id)
         return rec
+
+    def _publish(self, record_id: int) -> None:
+        """Wake followers in other processes (engine.events); without Redis they poll."""
+        url = getattr(self.db.settings, "redis_url", None)
+        if not url:
+            return
+        if self._wake is None:
+            from engine.events import Publisher
+
+            self._wake = Publisher(url)
+        self._wake.publish(record_id)
+
+    def after(self, after_id: int, kinds: tuple[str, ...], limit: int = 200) -> list[dict]:
+        """Records newer than ``after_id`` whose kind is in ``kinds`` (a trailing ``*`` matches a
+        prefix), oldest first: what push surfaces follow."""
+        from sqlalchemy import or_
+
+        exact = [k for k in kinds if not k.endswith("*")]
+        match = or_(AuditRecord.kind.in_(exact),
+                    *(AuditRecord.kind.startswith(k[:-1]) for k in kinds if k.endswith("*")))
+        with self.db.session(None) as s:
+            q = select(AuditRecord).where(AuditRecord.id > after_id, match).order_by(AuditRecord.id).limit(limit)
+            return [_as_dict(r) for r in s.scalars(q)]
 
     def tail(self, limit: int = 20, kind: str | None = None) -> list[dict]:
         """The newest ``limit`` records, oldest first."""
