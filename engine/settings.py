@@ -12,7 +12,6 @@ variable (:func:`load_settings`).
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -168,10 +167,3 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Tests change the environment; this makes the next :func:`get_settings` read it again."""
     get_settings.cache_clear()
-
-
-def env_snapshot() -> dict[str, str]:
-    """The SMART0DTE_ variables in force, secrets masked, for diagnostics."""
-    masked = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-    return {k: ("**********" if any(m in k for m in masked) else v)
-            for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}

@@ -26,11 +26,6 @@ def cents(value: object) -> Decimal:
     return D(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
-def option_tick(price: Decimal) -> Decimal:
-    """Minimum tick of a penny-pilot option (SPY/QQQ/IWM trade in pennies at every price)."""
-    return CENT
-
-
 def round_to_tick(price: object, tick: Decimal = CENT) -> Decimal:
     return (D(price) / tick).quantize(Decimal(1), rounding=ROUND_HALF_UP) * tick
 
@@ -38,8 +33,3 @@ def round_to_tick(price: object, tick: Decimal = CENT) -> Decimal:
 def on_tick(price: object, tick: Decimal = CENT) -> bool:
     p = D(price)
     return (p / tick) == (p / tick).to_integral_value()
-
-
-def as_float(value: Decimal | float | int | None) -> float | None:
-    """For JSON output: a Decimal becomes a JSON number, ``None`` stays null."""
-    return None if value is None else float(value)
