@@ -59,6 +59,7 @@ class ExecutionService:
         self.tickets = TicketStore(db, settings.ticket_ttl_seconds)
         self._brokers: dict[str, Any] = dict(brokers or {})
         self._managers: dict[str, Any] = {}
+        self._tax: Any = None  # the wash-sale what-if of live previews, built on first live stage
         self.sleep = asyncio.sleep  # how algorithms wait (tests drive simulated time instead)
 
     # --- brokers and order managers ----------------------------------------------------------------
@@ -486,9 +487,11 @@ class ExecutionService:
     async def _wash_sale_warnings(self, priced: Priced) -> list[str]:
         """IRC §1091 what-if for each leg of a live order: shown with the preview, never blocking
         (a wash sale defers a loss; it is the trader's call, not a risk limit)."""
-        from engine.tax.service import TaxService
+        tax = self._tax
+        if tax is None:
+            from engine.tax.service import TaxService
 
-        tax = TaxService(self.settings, db=self.db)
+            tax = self._tax = TaxService(self.settings, db=self.db)
         warnings: list[str] = []
         for leg, price in zip(priced.legs, priced.leg_prices, strict=False):
             try:
