@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,23 @@ def schema_lock(db: Database) -> Iterator[None]:
             conn.commit()
 
 
+@lru_cache(maxsize=2)
+def _tree_heads(kind: str) -> tuple[str, ...]:
+    """Heads of one script tree, read once per process (paper and live share the ledger tree)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / kind))
+    return tuple(ScriptDirectory.from_config(cfg).get_heads())
+
+
 def upgrade_target(db: Database, ledger: str | None) -> None:
+    """Bring one target to head. A target already there costs one version query and no lock;
+    otherwise the work runs under :func:`schema_lock` and is checked again there."""
+    from engine.store.db import load_models
+
+    load_models()
+    heads = _tree_heads(_kind(ledger))
+    if heads and current_revision(db, ledger) in heads:
+        return
     with schema_lock(db):
         _upgrade_target(db, ledger)
 
