@@ -10,6 +10,7 @@ HTTP behind the same bearer tokens as the REST API.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -121,17 +122,18 @@ def http_app(engine: Any, store: Any = None):
     async def handle(scope, receive, send) -> None:
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         auth = headers.get("authorization", "")
-        who = users.authenticate(auth[7:].strip() if auth[:7].lower() == "bearer " else None, surface="mcp")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        who = await asyncio.to_thread(users.authenticate, token, "mcp")  # a DB read: off the event loop
         if who is None:
             resp = JSONResponse({"error": {"type": "unauthorized", "message": "missing or invalid bearer token"}},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
             await resp(scope, receive, send)
             return
-        token = current_principal.set(who)
+        bound = current_principal.set(who)
         try:
             await manager.handle_request(scope, receive, send)
         finally:
-            current_principal.reset(token)
+            current_principal.reset(bound)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
