@@ -31,8 +31,13 @@ def _env(srv) -> dict[str, str]:
 
 
 def _expiry_arg() -> str:
-    today = datetime.now(NY).date()
-    return "0dte" if calendar.is_session(today) else calendar.next_session(today).isoformat()
+    """Today's expiry while it still trades, else the next session's: after the close today's 0DTE
+    contracts have expired (delta 0), which is right but not what these checks are about."""
+    now = datetime.now(NY)
+    today = now.date()
+    if calendar.is_session(today) and now < calendar.session_close(today):
+        return "0dte"
+    return calendar.next_session(today).isoformat()
 
 
 async def test_market_service_quote_and_chain(server, tmp_path):
